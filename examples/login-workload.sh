@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# login-workload.sh - imitate real sshd logins for a tracedb capture.
+#
+# What it does:
+#   * starts a PRIVATE OpenSSH server (the real /usr/sbin/sshd, Debian's PAM
+#     stack included, so pam_motd runs run-parts /etc/update-motd.d on every
+#     session) in foreground-daemon mode (-D) on 127.0.0.1:2222, with its own
+#     config, host key and authorized_keys under a temp dir. The system sshd
+#     (port 22) and /root/.ssh are not touched.
+#   * writes the sshd listener's PID to OUTDIR/sshd.pid
+#   * logs in as root with a generated key (LOGINS times, 1 s apart, default 3):
+#       - non-interactive logins run a command string through root's shell
+#         (bash -c ...) that does work which forks WITHOUT exec (subshells,
+#         $(...) of builtins, pipelines of builtins, a background function)
+#         and work that execs (id, uname, cat, sh -c, env ...).
+#       - the middle login is interactive: ssh -tt allocates a pty, sshd
+#         execs a login shell (-bash) that reads /etc/profile, ~/.profile,
+#         ~/.bashrc and then the same commands from stdin.
+#   * stops sshd (SIGTERM to the PID it started) and removes the temp dir.
+#
+# Needs: root, openssh-server and openssh-client
+#   (apt-get install -y openssh-server openssh-client).
+# Network traffic: 127.0.0.1 only.
+#
+# Usage: sudo examples/login-workload.sh OUTDIR
+#   normally run by examples/capture.sh while the tracing tools are running.
+set -euo pipefail
+
+OUT=${1:?usage: login-workload.sh OUTDIR}
+LOGINS=${LOGINS:-3}
+PORT=${PORT:-2222}
+mkdir -p "$OUT"
+
+WORK=$(mktemp -d /tmp/tracedb-sshd.XXXXXX)
+SSHD_PID=
+cleanup() {
+  if [[ -n $SSHD_PID ]] && kill -0 "$SSHD_PID" 2>/dev/null; then
+    kill -TERM "$SSHD_PID" 2>/dev/null || true
+    wait "$SSHD_PID" 2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+ssh-keygen -q -t ed25519 -N '' -C tracedb-host -f "$WORK/host_key"
+ssh-keygen -q -t ed25519 -N '' -C tracedb-client -f "$WORK/client_key"
+cp "$WORK/client_key.pub" "$WORK/authorized_keys"
+chmod 600 "$WORK/authorized_keys"
+mkdir -p /run/sshd   # privilege-separation dir, normally created by systemd
+chmod 755 /run/sshd
+
+cat > "$WORK/sshd_config" <<EOF
+# Port and ListenAddress are given on the command line (-p, -o).
+HostKey $WORK/host_key
+PidFile $WORK/sshd.pidfile
+AuthorizedKeysFile $WORK/authorized_keys
+StrictModes no
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM yes
+PrintMotd no
+PrintLastLog yes
+X11Forwarding no
+AcceptEnv LANG LC_*
+LogLevel INFO
+EOF
+
+# -D: do not detach, so $! is the listener; -e: log to stderr.
+/usr/sbin/sshd -f "$WORK/sshd_config" -D -e -p "$PORT" \
+  -o ListenAddress=127.0.0.1 2>"$WORK/sshd.stderr" &
+SSHD_PID=$!
+echo "$SSHD_PID" > "$OUT/sshd.pid"
+
+# Wait (bash builtins only, no extra processes) until 127.0.0.1:PORT listens.
+want=$(printf '0100007F:%04X' "$PORT")
+ready=0
+for ((i = 0; i < 100; i++)); do
+  while read -r _ local _ state _; do
+    if [[ $local == "$want" && $state == 0A ]]; then ready=1; break; fi
+  done < /proc/net/tcp
+  if (( ready )); then break; fi
+  sleep 0.05
+done
+if (( ! ready )); then
+  echo "sshd did not start:" >&2; cat "$WORK/sshd.stderr" >&2; exit 1
+fi
+
+SSH=(ssh -p "$PORT" -i "$WORK/client_key"
+  -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
+  -o BatchMode=yes -o LogLevel=ERROR -o IdentitiesOnly=yes)
+
+# What a login does. Runs under root's shell on the server side.
+SESSION=$(cat <<'EOS'
+echo "hello from $(hostname) session shell $$"
+( cd /tmp && echo "subshell $BASHPID of $$" )
+greeting=$(printf '%s' builtin-only)
+printf '%s\n' a b c | while read -r line; do : "$line"; done
+{ echo x; echo y; } | { read -r first; echo "first=$first"; }
+bgwork() { local i; for ((i = 0; i < 3; i++)); do :; done; echo "bg $BASHPID"; }
+bgwork & wait $!
+id; uname -snrm; cat /etc/hostname
+sh -c 'exit 3' || echo "sh exited $?"
+sh -c 'exec env true'
+echo "$greeting done"
+EOS
+)
+
+for ((n = 1; n <= LOGINS; n++)); do
+  if (( n == 2 )); then
+    # interactive login with a pty: sshd execs "-bash" (a login shell)
+    printf '%s\nexit\n' "$SESSION" |
+      "${SSH[@]}" -tt root@127.0.0.1 > "$WORK/login$n.out" 2>&1 || true
+  else
+    "${SSH[@]}" root@127.0.0.1 "$SESSION" > "$WORK/login$n.out" 2>&1 || true
+  fi
+  echo "login $n:"; sed 's/^/  | /' "$WORK/login$n.out"
+  if (( n < LOGINS )); then sleep 1; fi
+done
+
+echo "sshd log:"; sed 's/^/  | /' "$WORK/sshd.stderr"

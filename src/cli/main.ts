@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander'
+import { readFileSync } from 'node:fs'
+import pc from 'picocolors'
+import { TracedbError } from '../errors.js'
+import { ingestCommand } from './commands/ingest.js'
+import { queryCommand } from './commands/query.js'
+import { schemaCommand } from './commands/schema.js'
+import { sqlCommand } from './commands/sql.js'
+import { formatsCommand } from './commands/formats.js'
+import { watchCommand } from './commands/watch.js'
+import { isTty } from './common.js'
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+
+/** The `tracedb` program (exported for in-process tests). */
+export function buildProgram(): Command {
+  const program = new Command('tracedb')
+    .version(pkg.version)
+    .description(
+      'Turn the text logs of eBPF tracing tools (bcc, libbpf-tools: execsnoop, exitsnoop, tcpstates, ...) into a SQLite event store and answer an investigation\'s questions with named SQL queries.',
+    )
+    .showSuggestionAfterError()
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ tracedb ingest ./logs                # one directory = one capture
+  $ tracedb query descendants 1442       # every process under PID 1442
+  $ tracedb query tree 1442              # the same, drawn as a tree
+  $ tracedb query --list                 # all named queries
+  $ sqlite3 tracedb.db 'select * from process limit 5'`,
+    )
+  program.addCommand(ingestCommand())
+  program.addCommand(watchCommand())
+  program.addCommand(queryCommand())
+  program.addCommand(sqlCommand())
+  program.addCommand(schemaCommand())
+  program.addCommand(formatsCommand())
+  return program
+}
+
+/** Runs the CLI; known errors become one message and an exit code. */
+export async function main(argv: readonly string[] = process.argv): Promise<number> {
+  const program = buildProgram()
+  program.exitOverride()
+  for (const c of program.commands) c.exitOverride()
+  try {
+    await program.parseAsync(argv as string[])
+    return typeof process.exitCode === 'number' ? process.exitCode : 0
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // commander already printed the message (or the help/version)
+      return error.exitCode === 0 ? 0 : 2
+    }
+    if (error instanceof TracedbError) {
+      const color = isTty(process.stderr)
+      process.stderr.write(`${color ? pc.red('error') : 'error'}: ${error.message}\n`)
+      if (error.hint) process.stderr.write(`${color ? pc.cyan('hint') : 'hint'}: ${error.hint}\n`)
+      return error.exitCode
+    }
+    throw error
+  }
+}
+
+// Run when executed directly (the bin), not when imported by tests.
+const invoked = process.argv[1] ?? ''
+if (/(?:^|[\\/])(main\.js|tracedb)$/.test(invoked)) {
+  main().then(
+    (code) => {
+      process.exitCode = code
+    },
+    (error: unknown) => {
+      process.stderr.write(`tracedb: internal error, please report it: ${(error as Error).stack ?? String(error)}\n`)
+      process.exitCode = 70
+    },
+  )
+}

@@ -1,0 +1,559 @@
+import type BetterSqlite3 from 'better-sqlite3'
+import { createHash } from 'node:crypto'
+import { open } from 'node:fs/promises'
+import { statSync } from 'node:fs'
+import { deriveProcesses } from '../derive/processes.js'
+import { InputError } from '../errors.js'
+import { FORMATS, findFormat } from '../formats/index.js'
+import type { LogFormat } from '../formats/types.js'
+import type { Store } from '../store/open.js'
+import { EVENT_COLUMNS } from '../store/schema.js'
+import { checkDate, checkTimeZone, localDateOf, localTimeZone, SourceClock, type ClockState } from './clock.js'
+import { defaultCaptureName, listInputFiles } from './files.js'
+import { decodeLine, readLines, type RawLine } from './lines.js'
+import { INITIAL_PARSER_STATE, SourceParser, type ParserState } from './source-parser.js'
+
+/** Lines written per transaction (with the source's offset). */
+export const BATCH_LINES = 5000
+/** Bytes read from a new file's head to recognise its tool. */
+const SNIFF_BYTES = 64 * 1024
+
+export interface IngestOptions {
+  /** Directories (a capture each) or log files. */
+  readonly paths: readonly string[]
+  /** Capture name; default: the directory's name. */
+  readonly capture?: string
+  /** `YYYY-MM-DD` date of the wall-clock times; default: each file's mtime. */
+  readonly date?: string
+  /** Time zone of the wall-clock times; default: this machine's. */
+  readonly tz?: string
+  /** Derive process instances after reading (default true). */
+  readonly derive?: boolean
+  /** Called after each batch, for progress displays. */
+  readonly onProgress?: (progress: IngestProgress) => void
+  /** Formats to detect (default: all). */
+  readonly formats?: readonly LogFormat[]
+}
+
+export interface IngestProgress {
+  readonly path: string
+  readonly bytesDone: number
+  readonly bytesTotal: number
+}
+
+/** What happened to one file. */
+export interface FileReport {
+  readonly path: string
+  /** new | grown | unchanged | replaced (truncated/rewritten) | skipped */
+  readonly status: 'new' | 'grown' | 'unchanged' | 'replaced' | 'skipped'
+  readonly format: string | null
+  readonly variant: string | null
+  readonly flags: readonly string[]
+  readonly lines: number
+  readonly records: number
+  readonly continuations: number
+  readonly messages: number
+  readonly bad: number
+  /** First bad lines (line number and reason), for the summary. */
+  readonly badExamples: readonly { line: number; reason: string }[]
+  /** Why the file was skipped. */
+  readonly reason?: string
+}
+
+export interface IngestReport {
+  readonly capture: string
+  readonly captureId: number
+  readonly files: readonly FileReport[]
+  readonly warnings: readonly string[]
+  readonly processes: number | null
+}
+
+interface SourceRow {
+  id: number
+  path: string
+  dev: number | null
+  ino: number | null
+  fingerprint: string | null
+  committed_offset: number
+  committed_lines: number
+  parser_state: string | null
+  last_record_line_id: number | null
+  format: string | null
+}
+
+interface StoredState {
+  parser: ParserState
+  clock: ClockState | null
+  /** sha1 of the last committed line (offset, length): a rewrite is told from an append. */
+  tail?: { offset: number; length: number; sha1: string } | null | undefined
+}
+
+/** True when the bytes of the last committed line are still where they were. */
+async function tailMatches(path: string, state: string | null): Promise<boolean> {
+  if (!state) return true
+  const tail = (JSON.parse(state) as StoredState).tail
+  if (!tail) return true
+  const handle = await open(path, 'r')
+  try {
+    const buf = Buffer.alloc(tail.length)
+    const { bytesRead } = await handle.read(buf, 0, tail.length, tail.offset)
+    return bytesRead === tail.length && createHash('sha1').update(buf).digest('hex') === tail.sha1
+  } finally {
+    await handle.close()
+  }
+}
+
+const now = (): string => new Date().toISOString()
+
+/**
+ * Ingests tool logs into the store: every line into `log_line`, every record
+ * into its tool's table, then rebuilds the capture's process instances.
+ * Idempotent and resumable: a file already read adds nothing, a file that
+ * grew adds only its new lines, and offsets are committed in the same
+ * transaction as the lines they cover.
+ *
+ * ### Examples
+ * ```ts
+ * const store = openStore('tracedb.db')
+ * const report = await ingest(store, { paths: ['./logs'], tz: 'UTC' })
+ * console.log(report.files.map((f) => `${f.path}: ${f.records} records`))
+ * ```
+ */
+export async function ingest(store: Store, options: IngestOptions): Promise<IngestReport> {
+  if (options.paths.length === 0) throw new InputError('no paths to ingest', { hint: 'give a directory of logs' })
+  const date = options.date === undefined ? undefined : checkDate(options.date)
+  const tz = options.tz === undefined ? undefined : checkTimeZone(options.tz)
+  const files = listInputFiles(options.paths)
+  const captureName = options.capture ?? defaultCaptureName(options.paths)
+  const warnings: string[] = []
+  const captureId = ensureCapture(store.sqlite, captureName, date, tz)
+  const capture = store.sqlite
+    .prepare('SELECT clock_date, clock_tz FROM capture WHERE id = ?')
+    .get(captureId) as { clock_date: string | null; clock_tz: string | null }
+  const ctx: FileContext = {
+    store,
+    captureId,
+    formats: options.formats ?? FORMATS,
+    clockDate: capture.clock_date,
+    clockTz: capture.clock_tz,
+    warnings,
+    onProgress: options.onProgress,
+  }
+  const reports: FileReport[] = []
+  for (const file of files) reports.push(await ingestFile(ctx, file.path, { final: true }))
+  if (files.length === 0) warnings.push(`no log files found in ${options.paths.join(', ')}`)
+  const processes = options.derive === false ? null : deriveProcesses(store.sqlite, captureId)
+  return { capture: captureName, captureId, files: reports, warnings, processes }
+}
+
+/** Find or create a capture; a given date/zone is remembered for later runs. */
+export function ensureCapture(
+  sqlite: BetterSqlite3.Database,
+  name: string,
+  date?: string,
+  tz?: string,
+): number {
+  const existing = sqlite.prepare('SELECT id FROM capture WHERE name = ?').get(name) as { id: number } | undefined
+  const t = now()
+  if (existing) {
+    sqlite
+      .prepare(
+        'UPDATE capture SET updated_at = ?, clock_date = coalesce(?, clock_date), clock_tz = coalesce(?, clock_tz) WHERE id = ?',
+      )
+      .run(t, date ?? null, tz ?? null, existing.id)
+    return existing.id
+  }
+  const info = sqlite
+    .prepare('INSERT INTO capture (name, created_at, updated_at, clock_date, clock_tz) VALUES (?, ?, ?, ?, ?)')
+    .run(name, t, t, date ?? null, tz ?? null)
+  return Number(info.lastInsertRowid)
+}
+
+export interface FileContext {
+  readonly store: Store
+  readonly captureId: number
+  readonly formats: readonly LogFormat[]
+  readonly clockDate: string | null
+  readonly clockTz: string | null
+  readonly warnings: string[]
+  readonly onProgress: ((progress: IngestProgress) => void) | undefined
+}
+
+export interface FileOptions {
+  /** One-shot ingest: also take a last line without newline (flagged partial). */
+  readonly final: boolean
+}
+
+/** Reads the first line's bytes (up to 4 KiB) for the file's fingerprint. */
+async function fingerprintOf(path: string): Promise<{ fingerprint: string | null; head: Buffer }> {
+  const handle = await open(path, 'r')
+  try {
+    const head = Buffer.alloc(SNIFF_BYTES)
+    const { bytesRead } = await handle.read(head, 0, SNIFF_BYTES, 0)
+    const data = head.subarray(0, bytesRead)
+    if (bytesRead === 0) return { fingerprint: null, head: data }
+    const nl = data.indexOf(0x0a)
+    const first = data.subarray(0, nl === -1 ? Math.min(data.length, 4096) : Math.min(nl, 4096))
+    return { fingerprint: createHash('sha1').update(first).digest('hex'), head: data }
+  } finally {
+    await handle.close()
+  }
+}
+
+/** Tries the formats on a file's head: a header found, only messages, or not a log. */
+function sniff(head: Buffer, formats: readonly LogFormat[]): { ok: true } | { ok: false; reason: string } {
+  const parser = new SourceParser(formats)
+  const lines = head.toString('utf8').split('\n')
+  if (head.length === SNIFF_BYTES) lines.pop() // cut mid-line
+  let bad = 0
+  for (const line of lines) {
+    const p = parser.push(line.endsWith('\r') ? line.slice(0, -1) : line)
+    if (parser.layout) return { ok: true }
+    if (p.kind === 'bad') bad++
+  }
+  if (bad === 0) return { ok: true } // only tool messages so far (or empty): keep them
+  return {
+    ok: false,
+    reason: `not a known tool's log: no header of ${formats.map((f) => f.name).join('/')} in its first ${String(lines.length)} lines`,
+  }
+}
+
+/**
+ * Ingests one file from its committed offset. Used by `ingest` (final: the
+ * file is complete) and by the watcher (not final: a line without newline is
+ * left for later).
+ */
+export async function ingestFile(ctx: FileContext, path: string, options: FileOptions): Promise<FileReport> {
+  const { sqlite } = ctx.store
+  const st = statSync(path)
+  const { fingerprint, head } = await fingerprintOf(path)
+  const empty = (status: FileReport['status'], extra: Partial<FileReport> = {}): FileReport => ({
+    path,
+    status,
+    format: null,
+    variant: null,
+    flags: [],
+    lines: 0,
+    records: 0,
+    continuations: 0,
+    messages: 0,
+    bad: 0,
+    badExamples: [],
+    ...extra,
+  })
+
+  // Which source is this file? Same path, or a renamed file with the same identity.
+  const byPath = sqlite
+    .prepare("SELECT * FROM source WHERE capture_id = ? AND path = ? AND state != 'replaced' ORDER BY id DESC LIMIT 1")
+    .get(ctx.captureId, path) as SourceRow | undefined
+  const byIdentity =
+    fingerprint === null
+      ? undefined
+      : (sqlite
+          .prepare(
+            "SELECT * FROM source WHERE capture_id = ? AND dev = ? AND ino = ? AND fingerprint = ? AND state != 'replaced' ORDER BY id DESC LIMIT 1",
+          )
+          .get(ctx.captureId, st.dev, st.ino, fingerprint) as SourceRow | undefined)
+  let source = byPath ?? byIdentity
+  let status: FileReport['status'] = 'new'
+  if (source) {
+    const sameFile =
+      source.dev === st.dev && source.ino === st.ino && (source.fingerprint === null || source.fingerprint === fingerprint)
+    if (!sameFile || st.size < source.committed_offset || !(await tailMatches(path, source.parser_state))) {
+      // truncated, rewritten or replaced: the old lines stay, a new source starts
+      sqlite.prepare("UPDATE source SET state = 'replaced' WHERE id = ?").run(source.id)
+      if (byIdentity && byIdentity.id !== source.id && st.size >= byIdentity.committed_offset) {
+        source = byIdentity
+        status = 'grown'
+      } else {
+        source = undefined
+        status = 'replaced'
+      }
+    } else {
+      status = 'grown'
+    }
+    if (source && source.path !== path) sqlite.prepare('UPDATE source SET path = ? WHERE id = ?').run(path, source.id)
+  }
+
+  if (!source) {
+    if (st.size === 0) return empty('unchanged', { reason: 'empty file (0 bytes): nothing to ingest yet' })
+    const s = sniff(head, ctx.formats)
+    if (!s.ok) {
+      return empty('skipped', { reason: s.reason })
+    }
+    const t = now()
+    const info = sqlite
+      .prepare(
+        `INSERT INTO source (capture_id, path, dev, ino, fingerprint, mtime_ms, first_read_at, last_read_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(ctx.captureId, path, st.dev, st.ino, fingerprint, Math.round(st.mtimeMs), t, t)
+    source = sqlite.prepare('SELECT * FROM source WHERE id = ?').get(Number(info.lastInsertRowid)) as SourceRow
+  } else if (fingerprint !== null && source.fingerprint === null) {
+    sqlite.prepare('UPDATE source SET fingerprint = ? WHERE id = ?').run(fingerprint, source.id)
+  }
+
+  return readSource(ctx, source, st, status, options)
+}
+
+/** The lines of a source from its committed offset, in batched transactions. */
+async function readSource(
+  ctx: FileContext,
+  source: SourceRow,
+  st: { size: number; mtimeMs: number },
+  status: FileReport['status'],
+  options: FileOptions,
+): Promise<FileReport> {
+  const { sqlite } = ctx.store
+  const writer = new SourceWriter(ctx, source, st)
+  // A last line stored without its newline is re-read from scratch.
+  writer.dropPartial()
+  const start = source.committed_offset
+  if (start >= st.size && writer.partialDropped === 0) {
+    return writer.report(status === 'grown' ? 'unchanged' : status)
+  }
+  let batch: RawLine[] = []
+  for await (const line of readLines(source.path, { start, includePartial: options.final })) {
+    batch.push(line)
+    if (batch.length >= BATCH_LINES) {
+      writer.write(batch)
+      batch = []
+      ctx.onProgress?.({ path: source.path, bytesDone: line.end, bytesTotal: st.size })
+    }
+  }
+  writer.write(batch)
+  sqlite.prepare('UPDATE source SET size_seen = ?, mtime_ms = ? WHERE id = ?').run(st.size, Math.round(st.mtimeMs), source.id)
+  return writer.report(status === 'grown' && writer.lines === 0 ? 'unchanged' : status)
+}
+
+/** Prepared statements for one format's `<name>_event` table. */
+interface FormatStatements {
+  readonly insert: BetterSqlite3.Statement
+  readonly columns: readonly string[]
+}
+
+const formatStatementCache = new WeakMap<BetterSqlite3.Database, Map<string, FormatStatements>>()
+
+/**
+ * The insert statement of a format's table. The SQL is compiled by Kysely
+ * once (typed against `Database`) and run by better-sqlite3 with positional
+ * values: the hot path of ingest pays no per-row query building.
+ */
+function formatStatements(store: Store, format: LogFormat): FormatStatements {
+  let cache = formatStatementCache.get(store.sqlite)
+  if (!cache) {
+    cache = new Map()
+    formatStatementCache.set(store.sqlite, cache)
+  }
+  const hit = cache.get(format.name)
+  if (hit) return hit
+  const columns = [...EVENT_COLUMNS, ...format.columns.map((c) => c.name)]
+  const { sql } = store.db
+    .insertInto(`${format.name}_event`)
+    .values(Object.fromEntries(columns.map((c) => [c, null])) as never)
+    .compile()
+  const made = { insert: store.sqlite.prepare(sql), columns }
+  cache.set(format.name, made)
+  return made
+}
+
+/** Writes the lines of one source, batch by batch, each batch one transaction. */
+class SourceWriter {
+  readonly #ctx: FileContext
+  readonly #source: SourceRow
+  readonly #parser: SourceParser
+  #clock: SourceClock | null
+  readonly #mtimeMs: number
+  #lineNo: number
+  #offset: number
+  #lastRecord: number | null
+  #lastRecordFormat: string | null
+  #tail: StoredState['tail']
+  readonly #insertLine: BetterSqlite3.Statement
+  lines = 0
+  records = 0
+  continuations = 0
+  messages = 0
+  bad = 0
+  partialDropped = 0
+  readonly badExamples: { line: number; reason: string }[] = []
+
+  constructor(ctx: FileContext, source: SourceRow, st: { mtimeMs: number }) {
+    this.#ctx = ctx
+    this.#source = source
+    const stored: StoredState | null = source.parser_state ? (JSON.parse(source.parser_state) as StoredState) : null
+    this.#parser = new SourceParser(ctx.formats, stored?.parser ?? INITIAL_PARSER_STATE)
+    this.#clock = stored?.clock ? new SourceClock(stored.clock) : null
+    this.#tail = stored?.tail ?? null
+    this.#mtimeMs = st.mtimeMs
+    this.#lineNo = source.committed_lines
+    this.#offset = source.committed_offset
+    this.#lastRecord = source.last_record_line_id
+    this.#lastRecordFormat = source.format
+    this.#insertLine = ctx.store.sqlite.prepare(
+      `INSERT INTO log_line (capture_id, source_id, line_no, byte_offset, kind, raw, raw_bytes, detail, partial)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    )
+  }
+
+  /** Removes a previously stored partial last line (and its record). */
+  dropPartial(): void {
+    const { sqlite } = this.#ctx.store
+    const partial = sqlite
+      .prepare('SELECT id FROM log_line WHERE source_id = ? AND partial = 1')
+      .pluck()
+      .all(this.#source.id) as number[]
+    if (partial.length === 0) return
+    sqlite.transaction(() => {
+      for (const id of partial) {
+        for (const f of this.#ctx.formats) sqlite.prepare(`DELETE FROM ${f.name}_event WHERE line_id = ?`).run(id)
+        sqlite.prepare('DELETE FROM log_line WHERE id = ?').run(id)
+      }
+    })()
+    this.partialDropped = partial.length
+  }
+
+  #clockFor(): SourceClock {
+    if (this.#clock) return this.#clock
+    const tz = this.#ctx.clockTz ?? localTimeZone()
+    let anchor: ClockState['anchor']
+    if (this.#ctx.clockDate) {
+      anchor = { date: this.#ctx.clockDate, tz }
+    } else {
+      const local = localDateOf(tz, this.#mtimeMs)
+      anchor = { date: local.date, tz, endSecondsOfDay: local.secondsOfDay }
+      this.#ctx.warnings.push(
+        `${this.#source.path}: times have no date; assumed ${local.date} (the file's modification date) in ${tz}` +
+          (this.#ctx.clockTz ? '' : ' (this machine\'s zone)') +
+          ' — pass --date YYYY-MM-DD and --tz ZONE to be exact',
+      )
+    }
+    if (!this.#ctx.clockTz && this.#ctx.clockDate) {
+      this.#ctx.warnings.push(`${this.#source.path}: no --tz given; assumed ${tz} (this machine's zone)`)
+    }
+    this.#clock = new SourceClock({ anchor, dayOffset: null, lastSecondsOfDay: null })
+    return this.#clock
+  }
+
+  write(batch: readonly RawLine[]): void {
+    if (batch.length === 0) return
+    const { sqlite } = this.#ctx.store
+    const capture = this.#ctx.captureId
+    const sourceId = this.#source.id
+    sqlite.transaction(() => {
+      let committedOffset = this.#offset
+      let committedLines = this.#lineNo
+      let tail: RawLine | null = null
+      for (const raw of batch) {
+        const { text, invalid } = decodeLine(raw.bytes)
+        const clean = text.endsWith('\r') ? text.slice(0, -1) : text
+        const parsed = this.#parser.push(clean, raw.partial)
+        this.#lineNo++
+        const r = parsed.result
+        const detail = r.kind === 'message' ? r.message : r.kind === 'bad' ? r.reason : null
+        const info = this.#insertLine.run(
+          capture,
+          sourceId,
+          this.#lineNo,
+          raw.offset,
+          parsed.kind,
+          text,
+          invalid ? raw.bytes : null,
+          detail,
+          raw.partial ? 1 : 0,
+        )
+        const lineId = Number(info.lastInsertRowid)
+        this.lines++
+        switch (r.kind) {
+          case 'header':
+          case 'message':
+            this.messages += r.kind === 'message' ? 1 : 0
+            break
+          case 'bad':
+            this.bad++
+            if (this.badExamples.length < 5) this.badExamples.push({ line: this.#lineNo, reason: r.reason })
+            break
+          case 'record': {
+            const format = this.#parser.format
+            if (!format) break
+            const st = formatStatements(this.#ctx.store, format)
+            const norm = this.#clockFor().normalize(r.time)
+            const values: unknown[] = [lineId, capture, sourceId, norm.ts, norm.precision, r.timeText ?? null, null]
+            for (let i = EVENT_COLUMNS.length; i < st.columns.length; i++) {
+              const v = r.values[st.columns[i] ?? '']
+              values.push(v === undefined ? null : v)
+            }
+            st.insert.run(values)
+            this.#lastRecord = lineId
+            this.#lastRecordFormat = format.name
+            this.records++
+            break
+          }
+          case 'continuation': {
+            this.continuations++
+            const format = this.#lastRecordFormat ? findFormat(this.#lastRecordFormat) : undefined
+            if (this.#lastRecord !== null && format?.columns.some((c) => c.name === r.column)) {
+              sqlite
+                .prepare(
+                  `UPDATE ${format.name}_event SET ${r.column} = coalesce(${r.column}, '') || char(10) || ? WHERE line_id = ?`,
+                )
+                .run(r.append, this.#lastRecord)
+            }
+            break
+          }
+        }
+        if (!raw.partial) {
+          committedOffset = raw.end
+          committedLines = this.#lineNo
+          tail = raw
+        }
+      }
+      this.#offset = committedOffset
+      const layout = this.#parser.layout
+      if (tail) {
+        const sha1 = createHash('sha1').update(tail.bytes).update('\n').digest('hex')
+        this.#tail = { offset: tail.offset, length: tail.end - tail.offset, sha1 }
+      }
+      const state: StoredState = { parser: this.#parser.state, clock: this.#clock?.state ?? null, tail: this.#tail }
+      sqlite
+        .prepare(
+          `UPDATE source SET committed_offset = ?, committed_lines = ?, format = ?, variant = ?, flags = ?,
+             parser_state = ?, last_record_line_id = ?, last_read_at = ? WHERE id = ?`,
+        )
+        .run(
+          committedOffset,
+          committedLines,
+          this.#parser.format?.name ?? null,
+          layout?.variant ?? null,
+          layout ? layout.flags.join(' ') : null,
+          JSON.stringify(state),
+          this.#lastRecord,
+          now(),
+          sourceId,
+        )
+      // a partial line is re-read next time: its number is not committed
+      this.#lineNo = committedLines
+    })()
+  }
+
+  get lineCount(): number {
+    return this.lines
+  }
+
+  report(status: FileReport['status']): FileReport {
+    const layout = this.#parser.layout
+    return {
+      path: this.#source.path,
+      status,
+      format: this.#parser.format?.name ?? null,
+      variant: layout?.variant ?? null,
+      flags: layout?.flags ?? [],
+      lines: this.lines,
+      records: this.records,
+      continuations: this.continuations,
+      messages: this.messages,
+      bad: this.bad,
+      badExamples: this.badExamples,
+    }
+  }
+}

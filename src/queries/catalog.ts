@@ -1,0 +1,160 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { QueryError } from '../errors.js'
+
+/** `queries/` of the installed package (works from src/ and dist/). */
+export const QUERIES_DIR = fileURLToPath(new URL('../../queries/', import.meta.url))
+
+export type ParamType = 'integer' | 'real' | 'text'
+
+export interface QueryParam {
+  readonly name: string
+  readonly type: ParamType
+  readonly description: string
+  /** Absent: required. `null`: optional, defaults to NULL. */
+  readonly default?: string | number | null
+}
+
+/** A named query read from a `.sql` file and its header. */
+export interface NamedQuery {
+  readonly name: string
+  readonly description: string
+  readonly params: readonly QueryParam[]
+  /** How the CLI draws it on a terminal: `table` (default) or `tree`. */
+  readonly render: 'table' | 'tree'
+  readonly sql: string
+  readonly path: string
+}
+
+/**
+ * Parameters every query may use without declaring them: the capture the
+ * CLI selected (`--capture`, default the most recent).
+ */
+export const IMPLICIT_PARAMS = ['capture'] as const
+
+const HEADER = /^--\s*@(\w+)\s*(.*)$/
+
+/**
+ * Parses a query file's header:
+ *
+ * ```sql
+ * -- @name descendants
+ * -- @description All descendant process instances of PID
+ * -- @param pid integer The process whose tree to list
+ * -- @param max_depth integer = 1000 Stop after this depth
+ * -- @render tree
+ * ```
+ */
+export function parseQuery(text: string, path: string, fallbackName: string): NamedQuery {
+  let name = fallbackName
+  let description = ''
+  let render: NamedQuery['render'] = 'table'
+  const params: QueryParam[] = []
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('--')) {
+      if (line.trim() === '') continue
+      break
+    }
+    const m = HEADER.exec(line.trim())
+    if (!m) continue
+    const [, key = '', rest = ''] = m
+    switch (key) {
+      case 'name':
+        name = rest.trim()
+        break
+      case 'description':
+        description = description ? `${description} ${rest.trim()}` : rest.trim()
+        break
+      case 'render':
+        if (rest.trim() !== 'tree' && rest.trim() !== 'table') {
+          throw new QueryError(`query "${name}" (${path}): unknown @render "${rest.trim()}"`, {
+            hint: 'use @render table or @render tree',
+          })
+        }
+        render = rest.trim() as NamedQuery['render']
+        break
+      case 'param': {
+        const p = /^(\w+)\s+(integer|real|text)(?:\s*=\s*(\S+))?\s*(.*)$/.exec(rest.trim())
+        if (!p) {
+          throw new QueryError(`query "${name}" (${path}): malformed @param "${rest.trim()}"`, {
+            hint: 'write: -- @param NAME integer|real|text [= DEFAULT] description',
+          })
+        }
+        const [, pname = '', ptype = 'text', pdefault, pdesc = ''] = p
+        const type = ptype as ParamType
+        const param: QueryParam =
+          pdefault === undefined
+            ? { name: pname, type, description: pdesc }
+            : { name: pname, type, description: pdesc, default: pdefault === 'null' ? null : coerce(pdefault, type, pname, name) }
+        params.push(param)
+        break
+      }
+      default:
+        break
+    }
+  }
+  // Every :param used must be declared (or implicit), and every declared one used.
+  const used = usedParams(text)
+  for (const u of used) {
+    if (!params.some((p) => p.name === u) && !(IMPLICIT_PARAMS as readonly string[]).includes(u)) {
+      throw new QueryError(`query "${name}" (${path}) uses :${u} but has no "-- @param ${u} ..." line`)
+    }
+  }
+  for (const p of params) {
+    if (!used.has(p.name)) throw new QueryError(`query "${name}" (${path}) declares @param ${p.name} but never uses :${p.name}`)
+  }
+  if (!description) throw new QueryError(`query "${name}" (${path}) has no "-- @description" line`)
+  return { name, description, params, render, sql: text, path }
+}
+
+/** The `:name` parameters an SQL text uses (outside comments and string literals). */
+export function usedParams(sql: string): Set<string> {
+  const body = sql.replace(/--[^\n]*/g, '').replace(/'(?:[^']|'')*'/g, "''")
+  return new Set([...body.matchAll(/(?<![:\w]):([a-z_][a-z0-9_]*)/gi)].map((m) => m[1] ?? ''))
+}
+
+/** Converts a CLI string to the parameter's type, or explains why not. */
+export function coerce(value: string, type: ParamType, param: string, query: string): string | number {
+  if (type === 'text') return value
+  const n = type === 'integer' ? (/^-?\d+$/.test(value) ? Number(value) : NaN) : Number(value)
+  if (Number.isNaN(n) || value.trim() === '') {
+    throw new QueryError(`query "${query}": parameter "${param}" must be ${type === 'integer' ? 'an integer' : 'a number'}, got "${value}"`, {
+      hint: `e.g. tracedb query ${query} 1442`,
+    })
+  }
+  return n
+}
+
+function walk(dir: string): string[] {
+  const out: string[] = []
+  for (const name of readdirSync(dir).sort()) {
+    const full = join(dir, name)
+    if (statSync(full).isDirectory()) out.push(...walk(full))
+    else if (name.endsWith('.sql')) out.push(full)
+  }
+  return out
+}
+
+/**
+ * All named queries: the package's `queries/` plus any `--queries DIR`
+ * (later directories override earlier ones by name). The name of a query is
+ * its `@name`, else its path under the directory without `.sql`.
+ */
+export function loadCatalog(dirs: readonly string[] = [QUERIES_DIR]): Map<string, NamedQuery> {
+  const catalog = new Map<string, NamedQuery>()
+  for (const dir of dirs) {
+    let files: string[]
+    try {
+      files = walk(dir)
+    } catch (cause) {
+      throw new QueryError(`cannot read queries directory "${dir}"`, { cause, hint: 'check the --queries path' })
+    }
+    for (const file of files) {
+      const fallback = relative(dir, file).replace(/\.sql$/, '').split('\\').join('/')
+      const q = parseQuery(readFileSync(file, 'utf8'), file, fallback)
+      catalog.set(q.name, q)
+    }
+  }
+  return catalog
+}

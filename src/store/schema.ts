@@ -1,0 +1,143 @@
+import type { ColumnType, Generated } from 'kysely'
+
+/**
+ * The Kysely `Database` interface: the tables of `migrations/*.sql` as seen by
+ * tracedb's own typed reads and writes. `CORE_COLUMNS` repeats the column
+ * names at run time so a test can keep both in sync with the migrations
+ * (PRAGMA table_info); the per-tool `<format>_event` tables are checked
+ * against each format's declared columns instead.
+ */
+
+/** Integer nanoseconds since the Unix epoch (UTC); bound as bigint. */
+type Ns = ColumnType<number | null, bigint | number | null, bigint | number | null>
+
+export interface CaptureTable {
+  id: Generated<number>
+  name: string
+  created_at: string
+  updated_at: string
+  clock_date: string | null
+  clock_tz: string | null
+  meta: string | null
+}
+
+export interface SourceTable {
+  id: Generated<number>
+  capture_id: number
+  path: string
+  dev: number | null
+  ino: number | null
+  fingerprint: string | null
+  committed_offset: number
+  committed_lines: number
+  size_seen: number
+  mtime_ms: number | null
+  format: string | null
+  variant: string | null
+  flags: string | null
+  parser_state: string | null
+  last_record_line_id: number | null
+  state: 'active' | 'replaced' | 'unknown'
+  first_read_at: string
+  last_read_at: string
+}
+
+export interface LogLineTable {
+  id: Generated<number>
+  capture_id: number
+  source_id: number
+  line_no: number
+  byte_offset: number
+  kind: 'header' | 'record' | 'continuation' | 'message' | 'bad'
+  raw: string
+  raw_bytes: Buffer | null
+  detail: string | null
+  partial: number
+}
+
+export interface IngestRunTable {
+  id: Generated<number>
+  started_at: string
+  finished_at: string | null
+  command: string
+  lines: number
+  records: number
+  bad: number
+}
+
+export interface ProcessTable {
+  id: Generated<number>
+  capture_id: number
+  pid: number
+  ppid: number | null
+  ppid_source: 'exec' | 'exit' | null
+  parent_id: number | null
+  comm: string | null
+  filename: string | null
+  args: string | null
+  exec_count: number
+  failed_exec_count: number
+  start_ts: Ns
+  start_source: 'exit_age' | 'exec' | null
+  exec_ts: Ns
+  exec_time_text: string | null
+  exit_ts: Ns
+  exit_time_text: string | null
+  lifetime_s: number | null
+  exit_code: number | null
+  signal: number | null
+  core_dumped: number | null
+  seen_exec: number
+  seen_exit: number
+  inferred: number
+  fork_only: number
+}
+
+/** Common leading columns of every `<format>_event` table. */
+export interface EventColumns {
+  line_id: number
+  capture_id: number
+  source_id: number
+  ts: Ns
+  ts_precision: string | null
+  time_text: string | null
+  process_id: number | null
+}
+
+/** A `<format>_event` table: common columns + the format's declared columns. */
+export type FormatEventTable = EventColumns & Record<string, string | number | bigint | null>
+
+export interface Database {
+  capture: CaptureTable
+  source: SourceTable
+  log_line: LogLineTable
+  ingest_run: IngestRunTable
+  process: ProcessTable
+  [formatTable: `${string}_event`]: FormatEventTable
+}
+
+/** Column names of the core tables, in migration order (checked by a test). */
+export const CORE_COLUMNS = {
+  capture: ['id', 'name', 'created_at', 'updated_at', 'clock_date', 'clock_tz', 'meta'],
+  source: [
+    'id', 'capture_id', 'path', 'dev', 'ino', 'fingerprint', 'committed_offset', 'committed_lines',
+    'size_seen', 'mtime_ms', 'format', 'variant', 'flags', 'parser_state', 'last_record_line_id',
+    'state', 'first_read_at', 'last_read_at',
+  ],
+  log_line: [
+    'id', 'capture_id', 'source_id', 'line_no', 'byte_offset', 'kind', 'raw', 'raw_bytes', 'detail',
+    'partial',
+  ],
+  ingest_run: ['id', 'started_at', 'finished_at', 'command', 'lines', 'records', 'bad'],
+  process: [
+    'id', 'capture_id', 'pid', 'ppid', 'ppid_source', 'parent_id', 'comm', 'filename', 'args',
+    'exec_count', 'failed_exec_count', 'start_ts', 'start_source', 'exec_ts', 'exec_time_text',
+    'exit_ts', 'exit_time_text', 'lifetime_s', 'exit_code', 'signal', 'core_dumped', 'seen_exec',
+    'seen_exit', 'inferred', 'fork_only',
+  ],
+} as const satisfies { [T in keyof Omit<Database, `${string}_event`>]: readonly (keyof Database[T])[] }
+
+/** The common leading columns of every `<format>_event` table, in order. */
+export const EVENT_COLUMNS = [
+  'line_id', 'capture_id', 'source_id', 'ts', 'ts_precision', 'time_text', 'process_id',
+] as const satisfies readonly (keyof EventColumns)[]

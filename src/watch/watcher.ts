@@ -1,0 +1,219 @@
+import chokidar, { type FSWatcher } from 'chokidar'
+import { statSync } from 'node:fs'
+import { basename, resolve } from 'node:path'
+import { deriveProcesses } from '../derive/processes.js'
+import { InputError } from '../errors.js'
+import { FORMATS } from '../formats/index.js'
+import type { LogFormat } from '../formats/types.js'
+import { checkDate, checkTimeZone } from '../ingest/clock.js'
+import { isLogFileName, listInputFiles } from '../ingest/files.js'
+import { ensureCapture, ingestFile, type FileContext, type FileReport } from '../ingest/ingest.js'
+import type { Store } from '../store/open.js'
+
+export interface WatchOptions {
+  /** The directory the tools write into (one capture). */
+  readonly dir: string
+  readonly capture?: string
+  readonly date?: string
+  readonly tz?: string
+  /**
+   * Longest time derived tables (process instances) may lag behind the raw
+   * records, in ms: derivation reruns at most this often while data flows.
+   */
+  readonly deriveIntervalMs?: number
+  /** Use polling instead of inotify (network file systems). */
+  readonly poll?: boolean
+  readonly formats?: readonly LogFormat[]
+  /** Called after each file read that added lines. */
+  readonly onReport?: (report: FileReport) => void
+  readonly onWarning?: (message: string) => void
+}
+
+export interface WatchStats {
+  readonly rounds: number
+  readonly lines: number
+  readonly records: number
+  readonly bad: number
+  readonly derivations: number
+}
+
+/**
+ * Tails every log file of a directory into the store as the tools write it.
+ *
+ * Each file is read from its committed offset whenever it changes; a line is
+ * taken only once its newline has arrived (a final unterminated line is
+ * taken when the watcher stops). Files are recognised by device+inode and
+ * first-line fingerprint, so truncation, rotation and replacement are seen
+ * as such. Derived tables are refreshed at most every `deriveIntervalMs`.
+ *
+ * ### Examples
+ * ```ts
+ * const watcher = new Watcher(store, { dir: './logs' })
+ * await watcher.start()
+ * process.on('SIGINT', () => void watcher.stop())
+ * ```
+ */
+export class Watcher {
+  readonly #store: Store
+  readonly #options: WatchOptions
+  readonly #dir: string
+  #ctx: FileContext | undefined
+  #fsWatcher: FSWatcher | undefined
+  readonly #dirty = new Set<string>()
+  #loop: Promise<void> | undefined
+  #stopping = false
+  #needDerive = false
+  #lastDerive = 0
+  #deriveTimer: NodeJS.Timeout | undefined
+  #stats = { rounds: 0, lines: 0, records: 0, bad: 0, derivations: 0 }
+  #error: unknown
+
+  constructor(store: Store, options: WatchOptions) {
+    this.#store = store
+    this.#options = options
+    this.#dir = resolve(options.dir)
+  }
+
+  get stats(): WatchStats {
+    return { ...this.#stats }
+  }
+
+  get captureId(): number | undefined {
+    return this.#ctx?.captureId
+  }
+
+  /** Reads what is already there, then follows changes. */
+  async start(): Promise<void> {
+    let st
+    try {
+      st = statSync(this.#dir)
+    } catch {
+      throw new InputError(`cannot watch "${this.#options.dir}": no such directory`, {
+        hint: 'create it first, or point the tools at an existing directory',
+      })
+    }
+    if (!st.isDirectory()) throw new InputError(`cannot watch "${this.#options.dir}": not a directory`)
+    const date = this.#options.date === undefined ? undefined : checkDate(this.#options.date)
+    const tz = this.#options.tz === undefined ? undefined : checkTimeZone(this.#options.tz)
+    const { sqlite } = this.#store
+    const captureId = ensureCapture(sqlite, this.#options.capture ?? basename(this.#dir), date, tz)
+    const capture = sqlite.prepare('SELECT clock_date, clock_tz FROM capture WHERE id = ?').get(captureId) as {
+      clock_date: string | null
+      clock_tz: string | null
+    }
+    const warnings: string[] = []
+    this.#ctx = {
+      store: this.#store,
+      captureId,
+      formats: this.#options.formats ?? FORMATS,
+      clockDate: capture.clock_date,
+      clockTz: capture.clock_tz,
+      warnings,
+      onProgress: undefined,
+    }
+    this.#fsWatcher = chokidar.watch(this.#dir, {
+      depth: 0,
+      ignoreInitial: true,
+      usePolling: this.#options.poll ?? false,
+      interval: 100,
+      alwaysStat: false,
+    })
+    const mark = (path: string): void => this.#mark(path)
+    this.#fsWatcher.on('add', mark).on('change', mark).on('unlink', mark)
+    this.#fsWatcher.on('error', (error) => this.#options.onWarning?.(`watch error: ${String(error)}`))
+    await new Promise<void>((ok) => this.#fsWatcher?.once('ready', () => ok()))
+    for (const f of listInputFiles([this.#dir])) this.#dirty.add(f.path)
+    this.#needDerive = true
+    this.#kick()
+    await this.#loop
+  }
+
+  #mark(path: string): void {
+    if (this.#stopping) return
+    this.#dirty.add(resolve(path))
+    this.#kick()
+  }
+
+  #kick(): void {
+    if (this.#loop) return
+    this.#loop = this.#drain().finally(() => {
+      this.#loop = undefined
+      if (this.#dirty.size > 0 && !this.#stopping) this.#kick()
+    })
+  }
+
+  async #drain(final = false): Promise<void> {
+    const ctx = this.#ctx
+    if (!ctx) return
+    while (this.#dirty.size > 0) {
+      const paths = [...this.#dirty].sort()
+      this.#dirty.clear()
+      this.#stats.rounds++
+      for (const path of paths) {
+        let exists = true
+        try {
+          exists = statSync(path).isFile()
+        } catch {
+          exists = false // deleted: its lines stay in the store
+        }
+        if (!exists) continue
+        if (resolve(path, '..') !== this.#dir || !isLogFileName(basename(path))) continue
+        try {
+          const report = await ingestFile(ctx, path, { final })
+          if (report.lines > 0) {
+            this.#stats.lines += report.lines
+            this.#stats.records += report.records
+            this.#stats.bad += report.bad
+            this.#needDerive = true
+            this.#options.onReport?.(report)
+          }
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue // vanished mid-read
+          this.#error = error
+          this.#options.onWarning?.(`${path}: ${(error as Error).message}`)
+        }
+      }
+      for (const w of ctx.warnings.splice(0)) this.#options.onWarning?.(w)
+    }
+    this.#scheduleDerive(final)
+  }
+
+  #scheduleDerive(now: boolean): void {
+    if (!this.#needDerive || !this.#ctx) return
+    const interval = this.#options.deriveIntervalMs ?? 500
+    const wait = now ? 0 : Math.max(0, this.#lastDerive + interval - Date.now())
+    if (wait === 0) {
+      this.#derive()
+      return
+    }
+    this.#deriveTimer ??= setTimeout(() => {
+      this.#deriveTimer = undefined
+      if (!this.#stopping) this.#derive()
+    }, wait)
+  }
+
+  #derive(): void {
+    if (!this.#ctx) return
+    this.#needDerive = false
+    this.#lastDerive = Date.now()
+    deriveProcesses(this.#store.sqlite, this.#ctx.captureId)
+    this.#stats.derivations++
+  }
+
+  /**
+   * Stops watching: reads what is left (including a last line without
+   * newline), commits, and refreshes the derived tables.
+   */
+  async stop(): Promise<WatchStats> {
+    this.#stopping = true
+    if (this.#deriveTimer) clearTimeout(this.#deriveTimer)
+    this.#deriveTimer = undefined
+    await this.#fsWatcher?.close()
+    await this.#loop
+    for (const f of listInputFiles([this.#dir])) this.#dirty.add(f.path)
+    this.#needDerive = true
+    await this.#drain(true)
+    if (this.#error) this.#options.onWarning?.('some files could not be read; see the warnings above')
+    return this.stats
+  }
+}
