@@ -148,7 +148,7 @@ const execsnoop: LogFormat<ExecsnoopLayout> = {
     { name: 'args', kind: 'text', description: 'the path passed to execve and argv[1..], as printed (each argument truncated to 127 bytes); newlines inside arguments kept' },
     { name: 'filename', kind: 'text', description: 'first word of args: the path passed to execve' },
     { name: 'args_truncated', kind: 'integer', description: '1 when more arguments than --max-args were given (the row ends in ` ...`)' },
-    { name: 'elapsed_s', kind: 'real', unit: 's', description: 'TIME(s): seconds since the tool started (-t), when a wall-clock TIME is also printed' },
+    { name: 'elapsed_s', kind: 'real', unit: 's', description: 'TIME(s): seconds since the tool started (-t); the record time when no wall-clock TIME (-T) is printed' },
   ],
   detect,
   classify,
