@@ -42,6 +42,11 @@ Examples:
 
 /** Runs the CLI; known errors become one message and an exit code. */
 export async function main(argv: readonly string[] = process.argv): Promise<number> {
+  // `tracedb query ... | head`: a closed pipe is not an error
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0)
+    throw error
+  })
   const program = buildProgram()
   program.exitOverride()
   for (const c of program.commands) c.exitOverride()

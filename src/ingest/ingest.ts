@@ -1,7 +1,8 @@
 import type BetterSqlite3 from 'better-sqlite3'
 import { createHash } from 'node:crypto'
 import { open } from 'node:fs/promises'
-import { statSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
+import { join } from 'node:path'
 import { deriveProcesses } from '../derive/processes.js'
 import { InputError } from '../errors.js'
 import { FORMATS, findFormat } from '../formats/index.js'
@@ -126,7 +127,8 @@ export async function ingest(store: Store, options: IngestOptions): Promise<Inge
   const files = listInputFiles(options.paths)
   const captureName = options.capture ?? defaultCaptureName(options.paths)
   const warnings: string[] = []
-  const captureId = ensureCapture(store.sqlite, captureName, date, tz)
+  const meta = readCaptureJson(options.paths, warnings)
+  const captureId = ensureCapture(store.sqlite, captureName, date ?? meta?.date, tz ?? meta?.tz, meta?.text)
   const capture = store.sqlite
     .prepare('SELECT clock_date, clock_tz FROM capture WHERE id = ?')
     .get(captureId) as { clock_date: string | null; clock_tz: string | null }
@@ -146,26 +148,57 @@ export async function ingest(store: Store, options: IngestOptions): Promise<Inge
   return { capture: captureName, captureId, files: reports, warnings, processes }
 }
 
+/** What `capture.json` (written by examples/capture.sh or `tracedb record`) says about the clocks. */
+export interface CaptureMeta {
+  readonly date: string
+  readonly tz: string
+  readonly text: string
+}
+
+/**
+ * Reads `capture.json` from the first directory given: its `start_utc` and
+ * `tz` anchor the tools' dateless wall-clock times.
+ */
+export function readCaptureJson(paths: readonly string[], warnings: string[]): CaptureMeta | undefined {
+  const dir = paths[0]
+  if (dir === undefined) return undefined
+  const file = join(dir, 'capture.json')
+  if (!existsSync(file)) return undefined
+  const text = readFileSync(file, 'utf8')
+  try {
+    const json = JSON.parse(text) as { start_utc?: unknown; tz?: unknown }
+    if (typeof json.start_utc !== 'string' || typeof json.tz !== 'string') throw new Error('needs "start_utc" and "tz"')
+    const start = Date.parse(json.start_utc)
+    if (Number.isNaN(start)) throw new Error(`bad start_utc "${json.start_utc}"`)
+    const tz = checkTimeZone(json.tz)
+    return { date: localDateOf(tz, start).date, tz, text }
+  } catch (error) {
+    warnings.push(`${file}: ignored (${(error as Error).message})`)
+    return undefined
+  }
+}
+
 /** Find or create a capture; a given date/zone is remembered for later runs. */
 export function ensureCapture(
   sqlite: BetterSqlite3.Database,
   name: string,
   date?: string,
   tz?: string,
+  meta?: string,
 ): number {
   const existing = sqlite.prepare('SELECT id FROM capture WHERE name = ?').get(name) as { id: number } | undefined
   const t = now()
   if (existing) {
     sqlite
       .prepare(
-        'UPDATE capture SET updated_at = ?, clock_date = coalesce(?, clock_date), clock_tz = coalesce(?, clock_tz) WHERE id = ?',
+        'UPDATE capture SET updated_at = ?, clock_date = coalesce(?, clock_date), clock_tz = coalesce(?, clock_tz), meta = coalesce(?, meta) WHERE id = ?',
       )
-      .run(t, date ?? null, tz ?? null, existing.id)
+      .run(t, date ?? null, tz ?? null, meta ?? null, existing.id)
     return existing.id
   }
   const info = sqlite
-    .prepare('INSERT INTO capture (name, created_at, updated_at, clock_date, clock_tz) VALUES (?, ?, ?, ?, ?)')
-    .run(name, t, t, date ?? null, tz ?? null)
+    .prepare('INSERT INTO capture (name, created_at, updated_at, clock_date, clock_tz, meta) VALUES (?, ?, ?, ?, ?, ?)')
+    .run(name, t, t, date ?? null, tz ?? null, meta ?? null)
   return Number(info.lastInsertRowid)
 }
 
