@@ -51,7 +51,7 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
   program.exitOverride()
   for (const c of program.commands) c.exitOverride()
   try {
-    await program.parseAsync(argv as string[])
+    await program.parseAsync(argv)
     return typeof process.exitCode === 'number' ? process.exitCode : 0
   } catch (error) {
     if (error instanceof CommanderError) {

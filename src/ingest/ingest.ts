@@ -383,7 +383,7 @@ function formatStatements(store: Store, format: LogFormat): FormatStatements {
   const columns = [...EVENT_COLUMNS, ...format.columns.map((c) => c.name)]
   const { sql } = store.db
     .insertInto(`${format.name}_event`)
-    .values(Object.fromEntries(columns.map((c) => [c, null])) as never)
+    .values(Object.fromEntries(columns.map((c) => [c, null])))
     .compile()
   const made = { insert: store.sqlite.prepare(sql), columns }
   cache.set(format.name, made)

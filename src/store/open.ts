@@ -2,7 +2,7 @@ import BetterSqlite3 from 'better-sqlite3'
 import { existsSync } from 'node:fs'
 import { Kysely, SqliteDialect } from 'kysely'
 import { DatabaseError } from '../errors.js'
-import { migrate } from './migrate.js'
+import { loadMigrations, migrate } from './migrate.js'
 import type { Database } from './schema.js'
 
 /** The default database file, relative to the working directory. */
@@ -87,6 +87,19 @@ function checkVersion(sqlite: BetterSqlite3.Database, path: string): void {
   if (!table) {
     throw new DatabaseError(`"${path}" is not a tracedb database (no _tracedb_migrations table)`, {
       hint: 'run `tracedb ingest` into it first, or choose the right file with --db',
+    })
+  }
+  const known = new Set(loadMigrations().map((m) => m.name))
+  const done = sqlite.prepare('SELECT name FROM _tracedb_migrations').pluck().all() as string[]
+  const unknown = done.filter((n) => !known.has(n)).sort()
+  if (unknown.length > 0) {
+    throw new DatabaseError(`database was written by a newer tracedb: unknown migration "${unknown.at(-1) ?? ''}"`, {
+      hint: 'upgrade tracedb, or use a new database file with --db',
+    })
+  }
+  if (done.length < known.size) {
+    throw new DatabaseError(`database "${path}" needs an upgrade (${String(known.size - done.length)} pending migrations)`, {
+      hint: 'run any writing command once, e.g. `tracedb ingest` of the same logs (nothing is re-added)',
     })
   }
 }

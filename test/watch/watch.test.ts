@@ -27,7 +27,7 @@ function startWatch(dir: string, db: string): Promise<ChildProcess> {
   })
   let err = ''
   return new Promise((ok, fail) => {
-    child.stderr!.on('data', (b: Buffer) => {
+    child.stderr.on('data', (b: Buffer) => {
       err += b.toString()
       if (err.includes('watching')) ok(child)
     })
