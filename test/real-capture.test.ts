@@ -85,3 +85,16 @@ describe('real ssh-login capture', () => {
     expect(row.first).toBe('2026-11-28T06:38:04')
   })
 })
+
+describe('rebuild', () => {
+  test('re-parsing the event store gives back the same tables', async () => {
+    const { rebuild } = await import('../src/ingest/ingest.js')
+    const { canonicalDump } = await import('./helpers/canonical.js')
+    const before = canonicalDump(store, DIR)
+    store.sqlite.prepare('DELETE FROM execsnoop_event').run()
+    store.sqlite.prepare("UPDATE log_line SET kind = 'bad' WHERE kind = 'record'").run()
+    const r = rebuild(store)
+    expect(r.bad).toBe(0)
+    expect(canonicalDump(store, DIR)).toEqual(before)
+  })
+})

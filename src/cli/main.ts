@@ -9,6 +9,7 @@ import { schemaCommand } from './commands/schema.js'
 import { sqlCommand } from './commands/sql.js'
 import { formatsCommand } from './commands/formats.js'
 import { watchCommand } from './commands/watch.js'
+import { rebuildCommand } from './commands/rebuild.js'
 import { isTty } from './common.js'
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -36,6 +37,7 @@ Examples:
   program.addCommand(queryCommand())
   program.addCommand(sqlCommand())
   program.addCommand(schemaCommand())
+  program.addCommand(rebuildCommand())
   program.addCommand(formatsCommand())
   return program
 }

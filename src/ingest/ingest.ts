@@ -403,6 +403,9 @@ class SourceWriter {
   #lastRecordFormat: string | null
   #tail: StoredState['tail']
   readonly #insertLine: BetterSqlite3.Statement
+  readonly #updateLine: BetterSqlite3.Statement
+  /** Rebuild mode: lines already stored are re-classified in place (line_no -> id). */
+  readonly #existing: Map<number, number> | null
   lines = 0
   records = 0
   continuations = 0
@@ -411,22 +414,25 @@ class SourceWriter {
   partialDropped = 0
   readonly badExamples: { line: number; reason: string }[] = []
 
-  constructor(ctx: FileContext, source: SourceRow, st: { mtimeMs: number }) {
+  constructor(ctx: FileContext, source: SourceRow, st: { mtimeMs: number }, existing: Map<number, number> | null = null) {
     this.#ctx = ctx
     this.#source = source
-    const stored: StoredState | null = source.parser_state ? (JSON.parse(source.parser_state) as StoredState) : null
+    this.#existing = existing
+    const stored: StoredState | null =
+      source.parser_state && !existing ? (JSON.parse(source.parser_state) as StoredState) : null
     this.#parser = new SourceParser(ctx.formats, stored?.parser ?? INITIAL_PARSER_STATE)
     this.#clock = stored?.clock ? new SourceClock(stored.clock) : null
     this.#tail = stored?.tail ?? null
     this.#mtimeMs = st.mtimeMs
-    this.#lineNo = source.committed_lines
-    this.#offset = source.committed_offset
-    this.#lastRecord = source.last_record_line_id
-    this.#lastRecordFormat = source.format
+    this.#lineNo = existing ? 0 : source.committed_lines
+    this.#offset = existing ? 0 : source.committed_offset
+    this.#lastRecord = existing ? null : source.last_record_line_id
+    this.#lastRecordFormat = existing ? null : source.format
     this.#insertLine = ctx.store.sqlite.prepare(
       `INSERT INTO log_line (capture_id, source_id, line_no, byte_offset, kind, raw, raw_bytes, detail, partial)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
+    this.#updateLine = ctx.store.sqlite.prepare('UPDATE log_line SET kind = ?, detail = ? WHERE id = ?')
   }
 
   /** Removes a previously stored partial last line (and its record). */
@@ -484,18 +490,25 @@ class SourceWriter {
         this.#lineNo++
         const r = parsed.result
         const detail = r.kind === 'message' ? r.message : r.kind === 'bad' ? r.reason : null
-        const info = this.#insertLine.run(
-          capture,
-          sourceId,
-          this.#lineNo,
-          raw.offset,
-          parsed.kind,
-          text,
-          invalid ? raw.bytes : null,
-          detail,
-          raw.partial ? 1 : 0,
-        )
-        const lineId = Number(info.lastInsertRowid)
+        let lineId: number
+        const known = this.#existing?.get(this.#lineNo)
+        if (known !== undefined) {
+          this.#updateLine.run(parsed.kind, detail, known)
+          lineId = known
+        } else {
+          const info = this.#insertLine.run(
+            capture,
+            sourceId,
+            this.#lineNo,
+            raw.offset,
+            parsed.kind,
+            text,
+            invalid ? raw.bytes : null,
+            detail,
+            raw.partial ? 1 : 0,
+          )
+          lineId = Number(info.lastInsertRowid)
+        }
         this.lines++
         switch (r.kind) {
           case 'header':
@@ -589,4 +602,77 @@ class SourceWriter {
       badExamples: this.badExamples,
     }
   }
+}
+
+export interface RebuildReport {
+  readonly sources: number
+  readonly lines: number
+  readonly records: number
+  readonly bad: number
+  readonly processes: number
+}
+
+/**
+ * Rebuilds every per-tool table and the derived tables from the event store
+ * (after a parser fix, or a new format that now recognises old lines): the
+ * stored lines are classified again, in order, per source.
+ *
+ * ### Examples
+ * ```ts
+ * const report = rebuild(openStore('tracedb.db'))
+ * ```
+ */
+export function rebuild(store: Store, options: { capture?: string; formats?: readonly LogFormat[] } = {}): RebuildReport {
+  const { sqlite } = store
+  const formats = options.formats ?? FORMATS
+  const captures = (
+    options.capture === undefined
+      ? sqlite.prepare('SELECT id, clock_date, clock_tz FROM capture ORDER BY id').all()
+      : sqlite.prepare('SELECT id, clock_date, clock_tz FROM capture WHERE name = ?').all(options.capture)
+  ) as { id: number; clock_date: string | null; clock_tz: string | null }[]
+  if (captures.length === 0 && options.capture !== undefined) {
+    throw new InputError(`capture "${options.capture}" not found`, { hint: 'tracedb query captures lists them' })
+  }
+  let total = { sources: 0, lines: 0, records: 0, bad: 0, processes: 0 }
+  for (const capture of captures) {
+    const ctx: FileContext = {
+      store,
+      captureId: capture.id,
+      formats,
+      clockDate: capture.clock_date,
+      clockTz: capture.clock_tz,
+      warnings: [],
+      onProgress: undefined,
+    }
+    sqlite.transaction(() => {
+      for (const f of formats) sqlite.prepare(`DELETE FROM ${f.name}_event WHERE capture_id = ?`).run(capture.id)
+    })()
+    const sources = sqlite.prepare('SELECT * FROM source WHERE capture_id = ? ORDER BY id').all(capture.id) as (SourceRow & {
+      mtime_ms: number | null
+    })[]
+    for (const source of sources) {
+      const rows = sqlite
+        .prepare('SELECT id, line_no, byte_offset, raw, raw_bytes, partial FROM log_line WHERE source_id = ? ORDER BY line_no')
+        .all(source.id) as { id: number; line_no: number; byte_offset: number; raw: string; raw_bytes: Buffer | null; partial: number }[]
+      const existing = new Map(rows.map((r) => [r.line_no, r.id]))
+      const writer = new SourceWriter(ctx, source, { mtimeMs: source.mtime_ms ?? Date.now() }, existing)
+      for (let i = 0; i < rows.length; i += BATCH_LINES) {
+        writer.write(
+          rows.slice(i, i + BATCH_LINES).map((r) => {
+            const bytes = r.raw_bytes ?? Buffer.from(r.raw, 'utf8')
+            return { bytes, offset: r.byte_offset, end: r.byte_offset + bytes.length + 1, partial: r.partial === 1 }
+          }),
+        )
+      }
+      total = {
+        ...total,
+        sources: total.sources + 1,
+        lines: total.lines + writer.lines,
+        records: total.records + writer.records,
+        bad: total.bad + writer.bad,
+      }
+    }
+    total.processes += deriveProcesses(sqlite, capture.id)
+  }
+  return total
 }

@@ -55,8 +55,11 @@ export function openStore(path: string, options: OpenOptions = {}): Store {
       sqlite.pragma('synchronous = NORMAL')
       sqlite.pragma('foreign_keys = OFF')
       migrate(sqlite)
-    } else {
-      checkVersion(sqlite, path)
+    } else if (checkVersion(sqlite, path)) {
+      // written by an older tracedb: upgrade it once, then read as asked
+      sqlite.close()
+      openStore(path, { ...options, readonly: false }).close()
+      return openStore(path, options)
     }
   } catch (cause) {
     sqlite.close()
@@ -80,7 +83,8 @@ export function openStore(path: string, options: OpenOptions = {}): Store {
   }
 }
 
-function checkVersion(sqlite: BetterSqlite3.Database, path: string): void {
+/** Checks a database opened read-only; true when migrations are pending. */
+function checkVersion(sqlite: BetterSqlite3.Database, path: string): boolean {
   const table = sqlite
     .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_tracedb_migrations'")
     .get()
@@ -97,9 +101,5 @@ function checkVersion(sqlite: BetterSqlite3.Database, path: string): void {
       hint: 'upgrade tracedb, or use a new database file with --db',
     })
   }
-  if (done.length < known.size) {
-    throw new DatabaseError(`database "${path}" needs an upgrade (${String(known.size - done.length)} pending migrations)`, {
-      hint: 'run any writing command once, e.g. `tracedb ingest` of the same logs (nothing is re-added)',
-    })
-  }
+  return done.length < known.size
 }
