@@ -123,14 +123,17 @@ export async function generate(dir: string, options: GenerateOptions): Promise<T
   /** A subtree of about `size` processes under `parent`, within [t0, t1]. */
   const grow = (parent: Proc, size: number, t0: number, t1: number, depth: number): void => {
     let left = size
+    // children live inside their parent's life (a process that outlives its
+    // parent and never execs would be reparented and unknowable)
+    if (t1 - t0 < 2) return
     while (left > 0 && procs.length < n + 3) {
-      const start = t0 + rand() * Math.max(1, (t1 - t0) * 0.8)
+      const start = t0 + rand() * (t1 - t0) * 0.8
       const forkOnly = rand() < 0.3
       // Some exec'd processes outlive the capture (no exit line); a process
       // that never execs always exits inside it, or it would be invisible.
       const outlives = !forkOnly && rand() < 0.01
       const life = Math.min(t1 - start, 1 + rand() * Math.max(5, (t1 - start) * 0.9))
-      const child = make(parent, start, outlives ? null : start + Math.max(1, life))
+      const child = make(parent, start, outlives ? null : Math.min(t1, start + Math.max(1, life)))
       left--
       if (!forkOnly) {
         const [comm, args] = pick(COMMANDS)
@@ -257,7 +260,7 @@ export async function generate(dir: string, options: GenerateOptions): Promise<T
       const comm = (p.execs.filter((e) => e.ret === 0).at(-1)?.comm ?? p.comm).slice(0, 15)
       const age = ((p.exit - p.start) / 1000).toFixed(2)
       // exitsnoop reports the parent at exit time: orphans are reparented
-      const parentAlive = p.parent && (p.parent.exit === null || p.parent.exit > p.exit)
+      const parentAlive = p.parent && (p.parent.exit === null || p.parent.exit >= p.exit)
       const exitPpid = parentAlive ? ppid : 1
       const line =
         variant === 'libbpf'

@@ -21,6 +21,8 @@ export interface WatchOptions {
    * records, in ms: derivation reruns at most this often while data flows.
    */
   readonly deriveIntervalMs?: number
+  /** How often file sizes are compared, as a safety net for lost change events (ms). */
+  readonly sweepIntervalMs?: number
   /** Use polling instead of inotify (network file systems). */
   readonly poll?: boolean
   readonly formats?: readonly LogFormat[]
@@ -66,6 +68,8 @@ export class Watcher {
   #lastDerive = 0
   #deriveTimer: NodeJS.Timeout | undefined
   #stats = { rounds: 0, lines: 0, records: 0, bad: 0, derivations: 0 }
+  #sweepTimer: NodeJS.Timeout | undefined
+  readonly #sizes = new Map<string, number>()
   #error: unknown
 
   constructor(store: Store, options: WatchOptions) {
@@ -126,6 +130,26 @@ export class Watcher {
     this.#needDerive = true
     this.#kick()
     await this.#loop
+    // A safety net for change events the OS or chokidar coalesced away: once
+    // a second, compare file sizes (a stat per file, no reading).
+    this.#sweepTimer = setInterval(() => this.#sweep(), this.#options.sweepIntervalMs ?? 1000)
+    this.#sweepTimer.unref()
+  }
+
+  #sweep(): void {
+    if (this.#stopping) return
+    let files
+    try {
+      files = listInputFiles([this.#dir])
+    } catch {
+      return
+    }
+    for (const f of files) {
+      if (this.#sizes.get(f.path) !== f.stats.size) {
+        this.#sizes.set(f.path, f.stats.size)
+        this.#mark(f.path)
+      }
+    }
   }
 
   #mark(path: string): void {
@@ -206,6 +230,7 @@ export class Watcher {
    */
   async stop(): Promise<WatchStats> {
     this.#stopping = true
+    if (this.#sweepTimer) clearInterval(this.#sweepTimer)
     if (this.#deriveTimer) clearTimeout(this.#deriveTimer)
     this.#deriveTimer = undefined
     await this.#fsWatcher?.close()
