@@ -14,23 +14,29 @@ import type BetterSqlite3 from 'better-sqlite3'
  * depend on the order files were ingested in.
  */
 
-/** Slack, in ns, for second-precision print-time clocks on both sides. */
-const TOLERANCE_NS = 2_000_000_000n
+/** Slack, in µs, for second-precision print-time clocks on both sides. */
+const TOLERANCE = 2_000_000
 
+// Times are handled in µs as plain numbers (exact below 2^53, ~285 years),
+// and written back as integer ns.
 interface ExecRow {
   line_id: number
+  source_id: number
+  process_id: number | null
   pid: number
   ppid: number | null
   comm: string | null
   ret: number | null
   args: string | null
   filename: string | null
-  ts: bigint | null
+  ts: number | null
   time_text: string | null
 }
 
 interface ExitRow {
   line_id: number
+  source_id: number
+  process_id: number | null
   pid: number
   ppid: number | null
   tid: number | null
@@ -39,7 +45,7 @@ interface ExitRow {
   exit_code: number | null
   signal: number | null
   core_dumped: number | null
-  ts: bigint | null
+  ts: number | null
   time_text: string | null
 }
 
@@ -47,7 +53,7 @@ interface Instance {
   pid: number
   ppid: number | null
   ppidSource: 'exec' | 'exit' | null
-  start: bigint | null
+  start: number | null
   startSource: 'exit_age' | 'exec' | null
   execs: ExecRow[]
   exit: ExitRow | null
@@ -61,48 +67,45 @@ function tableExists(sqlite: BetterSqlite3.Database, name: string): boolean {
   return sqlite.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined
 }
 
+const ns = (us: number | null): bigint | null => (us === null ? null : BigInt(us) * 1000n)
+
 /** Rebuilds the `process` rows of one capture; returns how many instances. */
 export function deriveProcesses(sqlite: BetterSqlite3.Database, captureId: number): number {
-  // File order breaks ties between rows without times (source path, line).
+  // Rows in time order; ties and rows without times in file order (source
+  // path, then line: line ids grow with line numbers within a source).
+  const rank = new Map<number, number>()
+  ;(sqlite.prepare('SELECT id FROM source WHERE capture_id = ? ORDER BY path, id').pluck().all(captureId) as number[]).forEach(
+    (id, i) => rank.set(id, i),
+  )
+  const byTime = (a: { ts: number | null; source_id: number; line_id: number }, b: typeof a): number => {
+    if (a.ts !== b.ts) {
+      if (a.ts === null) return 1
+      if (b.ts === null) return -1
+      return a.ts - b.ts
+    }
+    const ra = rank.get(a.source_id) ?? 0
+    const rb = rank.get(b.source_id) ?? 0
+    return ra !== rb ? ra - rb : a.line_id - b.line_id
+  }
   const execs = tableExists(sqlite, 'execsnoop_event')
     ? (sqlite
         .prepare(
-          `SELECT e.line_id, e.pid, e.ppid, e.comm, e.ret, e.args, e.filename, e.ts, e.time_text
-           FROM execsnoop_event e JOIN source s ON s.id = e.source_id JOIN log_line l ON l.id = e.line_id
-           WHERE e.capture_id = ? AND e.pid IS NOT NULL
-           ORDER BY e.ts IS NULL, e.ts, s.path, l.line_no`,
+          `SELECT line_id, source_id, process_id, pid, ppid, comm, ret, args, filename, ts / 1000 AS ts, time_text
+           FROM execsnoop_event WHERE capture_id = ? AND pid IS NOT NULL`,
         )
-        .safeIntegers(true)
         .all(captureId) as ExecRow[])
     : []
   const exits = tableExists(sqlite, 'exitsnoop_event')
     ? (sqlite
         .prepare(
-          `SELECT e.line_id, e.pid, e.ppid, e.tid, e.comm, e.age_s, e.exit_code, e.signal, e.core_dumped, e.ts, e.time_text
-           FROM exitsnoop_event e JOIN source s ON s.id = e.source_id JOIN log_line l ON l.id = e.line_id
-           WHERE e.capture_id = ? AND e.pid IS NOT NULL AND (e.tid IS NULL OR e.tid = e.pid)
-           ORDER BY e.ts IS NULL, e.ts, s.path, l.line_no`,
+          `SELECT line_id, source_id, process_id, pid, ppid, tid, comm, age_s, exit_code, signal, core_dumped,
+                  ts / 1000 AS ts, time_text
+           FROM exitsnoop_event WHERE capture_id = ? AND pid IS NOT NULL AND (tid IS NULL OR tid = pid)`,
         )
-        .safeIntegers(true)
         .all(captureId) as ExitRow[])
     : []
-  const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
-  for (const r of execs) {
-    r.line_id = Number(r.line_id)
-    r.pid = Number(r.pid)
-    r.ppid = num(r.ppid)
-    r.ret = num(r.ret)
-  }
-  for (const r of exits) {
-    r.line_id = Number(r.line_id)
-    r.pid = Number(r.pid)
-    r.ppid = num(r.ppid)
-    r.tid = num(r.tid)
-    r.age_s = num(r.age_s)
-    r.exit_code = num(r.exit_code)
-    r.signal = num(r.signal)
-    r.core_dumped = num(r.core_dumped)
-  }
+  execs.sort(byTime)
+  exits.sort(byTime)
 
   const byPid = new Map<number, Instance[]>()
   const add = (inst: Instance): void => {
@@ -130,7 +133,7 @@ export function deriveProcesses(sqlite: BetterSqlite3.Database, captureId: numbe
     const inst = blank(x.pid)
     inst.exit = x
     if (x.ts !== null && x.age_s !== null) {
-      inst.start = x.ts - BigInt(Math.round(x.age_s * 1e9))
+      inst.start = x.ts - Math.round(x.age_s * 1e6)
       inst.startSource = 'exit_age'
     }
     add(inst)
@@ -142,17 +145,17 @@ export function deriveProcesses(sqlite: BetterSqlite3.Database, captureId: numbe
     const candidates = byPid.get(e.pid) ?? []
     let target: Instance | undefined
     if (e.ts !== null) {
-      let best: { inst: Instance; score: bigint } | undefined
+      let best: { inst: Instance; score: number } | undefined
       for (const inst of candidates) {
         const x = inst.exit
         if (!x || x.ts === null) continue
-        const lo = (inst.start ?? x.ts) - TOLERANCE_NS
-        const hi = x.ts + TOLERANCE_NS
+        const lo = (inst.start ?? x.ts) - TOLERANCE
+        const hi = x.ts + TOLERANCE
         if (e.ts < lo || e.ts > hi) continue
         // prefer the instance whose span (start..exit) holds the exec most snugly
         const s = inst.start ?? x.ts
-        const score = (e.ts < s ? s - e.ts : 0n) + (e.ts > x.ts ? e.ts - x.ts : 0n)
-        if (!best || score < best.score || (score === best.score && x.ts < (best.inst.exit?.ts ?? 0n))) {
+        const score = (e.ts < s ? s - e.ts : 0) + (e.ts > x.ts ? e.ts - x.ts : 0)
+        if (!best || score < best.score || (score === best.score && x.ts < (best.inst.exit?.ts ?? 0))) {
           best = { inst, score }
         }
       }
@@ -163,7 +166,7 @@ export function deriveProcesses(sqlite: BetterSqlite3.Database, captureId: numbe
         const open = openByPid.get(e.pid)
         const lastExec = open?.execs.at(-1)?.ts ?? null
         const exitBetween = candidates.some(
-          (c) => c.exit?.ts != null && lastExec !== null && c.exit.ts > lastExec && c.exit.ts < e.ts! - TOLERANCE_NS,
+          (c) => c.exit?.ts != null && lastExec !== null && c.exit.ts > lastExec && c.exit.ts < e.ts! - TOLERANCE,
         )
         target = open && !exitBetween ? open : undefined
       }
@@ -206,9 +209,9 @@ export function deriveProcesses(sqlite: BetterSqlite3.Database, captureId: numbe
       if (child.start !== null) {
         const pStart = p.start
         const pEnd = p.exit?.ts ?? null
-        if (pStart !== null && pStart - TOLERANCE_NS > child.start) continue
-        if (pEnd !== null && pEnd + TOLERANCE_NS < child.start) continue
-        if (!best || (pStart ?? -1n) > (best.start ?? -1n)) best = p
+        if (pStart !== null && pStart - TOLERANCE > child.start) continue
+        if (pEnd !== null && pEnd + TOLERANCE < child.start) continue
+        if (!best || (pStart ?? -1) > (best.start ?? -1)) best = p
       } else if (!best) {
         best = p
       }
@@ -247,19 +250,13 @@ export function deriveProcesses(sqlite: BetterSqlite3.Database, captureId: numbe
     if (as !== bs) {
       if (as === null) return 1
       if (bs === null) return -1
-      return as < bs ? -1 : 1
+      return as - bs
     }
     if (a.pid !== b.pid) return a.pid - b.pid
     return a.order - b.order
   })
 
   const write = sqlite.transaction(() => {
-    if (tableExists(sqlite, 'execsnoop_event')) {
-      sqlite.prepare('UPDATE execsnoop_event SET process_id = NULL WHERE capture_id = ?').run(captureId)
-    }
-    if (tableExists(sqlite, 'exitsnoop_event')) {
-      sqlite.prepare('UPDATE exitsnoop_event SET process_id = NULL WHERE capture_id = ?').run(captureId)
-    }
     sqlite.prepare('DELETE FROM process WHERE capture_id = ?').run(captureId)
     const base = Number(sqlite.prepare('SELECT coalesce(max(id), 0) FROM process').pluck().get())
     everything.forEach((inst, i) => (inst.id = base + i + 1))
@@ -289,11 +286,11 @@ export function deriveProcesses(sqlite: BetterSqlite3.Database, captureId: numbe
         lastOk?.args ?? null,
         ok.length,
         inst.execs.length - ok.length,
-        inst.start,
+        ns(inst.start),
         inst.startSource,
-        ok[0]?.ts ?? null,
+        ns(ok[0]?.ts ?? null),
         ok[0]?.time_text ?? null,
-        x?.ts ?? null,
+        ns(x?.ts ?? null),
         x?.time_text ?? null,
         x?.age_s ?? null,
         x?.exit_code ?? null,
@@ -304,8 +301,10 @@ export function deriveProcesses(sqlite: BetterSqlite3.Database, captureId: numbe
         inst.inferred ? 1 : 0,
         x && inst.execs.length === 0 ? 1 : 0,
       )
-      for (const e of inst.execs) linkExec.run(inst.id, e.line_id)
-      if (x) linkExit.run(inst.id, x.line_id)
+      // every exec and (process) exit row belongs to exactly one instance;
+      // only rows whose instance changed are written
+      for (const e of inst.execs) if (e.process_id !== inst.id) linkExec.run(inst.id, e.line_id)
+      if (x && x.process_id !== inst.id) linkExit.run(inst.id, x.line_id)
     }
   })
   write()

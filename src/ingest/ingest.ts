@@ -15,7 +15,7 @@ import { decodeLine, readLines, type RawLine } from './lines.js'
 import { INITIAL_PARSER_STATE, SourceParser, type ParserState } from './source-parser.js'
 
 /** Lines written per transaction (with the source's offset). */
-export const BATCH_LINES = 5000
+export const BATCH_LINES = 20_000
 /** Bytes read from a new file's head to recognise its tool. */
 const SNIFF_BYTES = 64 * 1024
 
