@@ -98,3 +98,37 @@ describe('rebuild', () => {
     expect(canonicalDump(store, DIR)).toEqual(before)
   })
 })
+
+describe('real scripted tree with exact ground truth', () => {
+  const TREE = join(import.meta.dirname, 'fixtures', 'captures', 'tree')
+  test('descendants equal the processes the workload recorded itself creating (forks, execs, double exec, signals)', async () => {
+    const s = openStore(join(mkdtempSync(join(tmpdir(), 'tracedb-tree-')), 'tree.db'))
+    try {
+      await ingest(s, { paths: [TREE] })
+      const root = Number(readFileSync(join(TREE, 'root.pid'), 'utf8').trim())
+      const truth = readFileSync(join(TREE, 'truth.txt'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' '))
+        .map(([pid, parent, kind]) => ({ pid: Number(pid), parent: Number(parent), kind }))
+      expect(truth).toHaveLength(73)
+      // One process was orphaned before it exited and forked without exec:
+      // exitsnoop shows PPID 1, nothing in the logs ties it (or its child) to
+      // the tree. Everything else must be found, exactly.
+      const orphan = 12500
+      const lost = new Set([orphan, ...truth.filter((t) => t.parent === orphan).map((t) => t.pid)])
+      const expected = truth.filter((t) => !lost.has(t.pid))
+      const q = loadCatalog().get('descendants')!
+      const rows = runQuery(s, q, bindParams(q, [String(root)]), resolveCapture(s).id).rows
+      expect(rows.map((r) => Number(r.pid)).sort()).toEqual(expected.map((t) => t.pid).sort())
+      const byPid = new Map(rows.map((r) => [Number(r.pid), r]))
+      for (const t of expected) {
+        const r = byPid.get(t.pid)!
+        expect(r.ppid, `ppid of ${String(t.pid)}`).toBe(t.parent)
+        expect(r.seen === 'fork' ? 'fork' : 'exec', `how ${String(t.pid)} was seen`).toBe(t.kind)
+      }
+    } finally {
+      s.close()
+    }
+  })
+})

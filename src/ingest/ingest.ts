@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto'
 import { open } from 'node:fs/promises'
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { deriveProcesses } from '../derive/processes.js'
+import { deriveAll } from '../derive/index.js'
 import { InputError } from '../errors.js'
 import { FORMATS, findFormat } from '../formats/index.js'
 import type { LogFormat } from '../formats/types.js'
@@ -144,7 +144,7 @@ export async function ingest(store: Store, options: IngestOptions): Promise<Inge
   const reports: FileReport[] = []
   for (const file of files) reports.push(await ingestFile(ctx, file.path, { final: true }))
   if (files.length === 0) warnings.push(`no log files found in ${options.paths.join(', ')}`)
-  const processes = options.derive === false ? null : deriveProcesses(store.sqlite, captureId)
+  const processes = options.derive === false ? null : deriveAll(store.sqlite, captureId).processes
   return { capture: captureName, captureId, files: reports, warnings, processes }
 }
 
@@ -672,7 +672,7 @@ export function rebuild(store: Store, options: { capture?: string; formats?: rea
         bad: total.bad + writer.bad,
       }
     }
-    total.processes += deriveProcesses(sqlite, capture.id)
+    total.processes += deriveAll(sqlite, capture.id).processes
   }
   return total
 }

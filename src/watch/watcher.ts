@@ -1,7 +1,7 @@
 import chokidar, { type FSWatcher } from 'chokidar'
 import { statSync } from 'node:fs'
 import { basename, resolve } from 'node:path'
-import { deriveProcesses } from '../derive/processes.js'
+import { deriveAll } from '../derive/index.js'
 import { InputError } from '../errors.js'
 import { FORMATS } from '../formats/index.js'
 import type { LogFormat } from '../formats/types.js'
@@ -220,7 +220,7 @@ export class Watcher {
     if (!this.#ctx) return
     this.#needDerive = false
     this.#lastDerive = Date.now()
-    deriveProcesses(this.#store.sqlite, this.#ctx.captureId)
+    deriveAll(this.#store.sqlite, this.#ctx.captureId)
     this.#stats.derivations++
   }
 
