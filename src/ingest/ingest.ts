@@ -142,7 +142,29 @@ export async function ingest(store: Store, options: IngestOptions): Promise<Inge
     onProgress: options.onProgress,
   }
   const reports: FileReport[] = []
-  for (const file of files) reports.push(await ingestFile(ctx, file.path, { final: true }))
+  for (const file of files) {
+    try {
+      reports.push(await ingestFile(ctx, file.path, { final: true }))
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      if (code === undefined || !['EACCES', 'EPERM', 'ENOENT', 'EISDIR', 'ELOOP', 'EIO'].includes(code)) throw error
+      // one unreadable file does not stop the others
+      reports.push({
+        path: file.path,
+        status: 'skipped',
+        format: null,
+        variant: null,
+        flags: [],
+        lines: 0,
+        records: 0,
+        continuations: 0,
+        messages: 0,
+        bad: 0,
+        badExamples: [],
+        reason: `cannot read (${code}): ${(error as Error).message}`,
+      })
+    }
+  }
   if (files.length === 0) warnings.push(`no log files found in ${options.paths.join(', ')}`)
   const processes = options.derive === false ? null : deriveAll(store.sqlite, captureId).processes
   return { capture: captureName, captureId, files: reports, warnings, processes }
