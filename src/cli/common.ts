@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { acquireWriterLock, type WriterLock } from '../store/lock.js'
 import { DEFAULT_DB } from '../store/open.js'
 
 export interface CommonFlags {
@@ -12,4 +13,11 @@ export function dbOption(cmd: Command): Command {
 
 export function isTty(stream: NodeJS.WriteStream): boolean {
   return stream.isTTY && !process.env.NO_COLOR
+}
+
+/** Takes the database's writer lock, telling the user when it has to wait. */
+export function writerLock(db: string): Promise<WriterLock> {
+  return acquireWriterLock(db, {
+    onWait: (pid) => process.stderr.write(`waiting for tracedb pid ${String(pid)}, which is writing to ${db}...\n`),
+  })
 }

@@ -2,7 +2,7 @@
 import { Command, CommanderError } from 'commander'
 import { readFileSync } from 'node:fs'
 import pc from 'picocolors'
-import { TracedbError } from '../errors.js'
+import { DatabaseError, TracedbError } from '../errors.js'
 import { ingestCommand } from './commands/ingest.js'
 import { queryCommand } from './commands/query.js'
 import { schemaCommand } from './commands/schema.js'
@@ -10,6 +10,7 @@ import { sqlCommand } from './commands/sql.js'
 import { formatsCommand } from './commands/formats.js'
 import { watchCommand } from './commands/watch.js'
 import { rebuildCommand } from './commands/rebuild.js'
+import { checkCommand } from './commands/check.js'
 import { isTty } from './common.js'
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -38,8 +39,34 @@ Examples:
   program.addCommand(sqlCommand())
   program.addCommand(schemaCommand())
   program.addCommand(rebuildCommand())
+  program.addCommand(checkCommand())
   program.addCommand(formatsCommand())
   return program
+}
+
+/** SQLite failures a user can act on, as known errors. */
+function fromSqliteError(error: unknown): TracedbError | undefined {
+  if (!(error instanceof Error) || error.name !== 'SqliteError') return undefined
+  const code = (error as Error & { code?: string }).code ?? ''
+  if (code.startsWith('SQLITE_FULL') || code === 'SQLITE_IOERR_WRITE') {
+    return new DatabaseError(`cannot write the database: ${error.message}`, {
+      hint: 'free some disk space and run the same command again: what was committed is consistent, and ingestion resumes where it stopped',
+    })
+  }
+  if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') {
+    return new DatabaseError(`the database is corrupt: ${error.message}`, {
+      hint: 'run `tracedb check` for details; re-ingest the logs into a new --db to start over',
+    })
+  }
+  if (code.startsWith('SQLITE_BUSY')) {
+    return new DatabaseError(`the database is locked by another program: ${error.message}`, {
+      hint: 'wait for the other writer to finish, or use another --db',
+    })
+  }
+  if (code.startsWith('SQLITE_READONLY')) {
+    return new DatabaseError(`the database is read-only: ${error.message}`, { hint: 'check the file\'s permissions' })
+  }
+  return undefined
 }
 
 /** Runs the CLI; known errors become one message and an exit code. */
@@ -59,6 +86,10 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
     if (error instanceof CommanderError) {
       // commander already printed the message (or the help/version)
       return error.exitCode === 0 ? 0 : 2
+    }
+    const known = error instanceof TracedbError ? error : fromSqliteError(error)
+    if (known) {
+      error = known
     }
     if (error instanceof TracedbError) {
       const color = isTty(process.stderr)

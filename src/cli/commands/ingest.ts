@@ -3,7 +3,7 @@ import { SingleBar } from 'cli-progress'
 import pc from 'picocolors'
 import { ingest, type FileReport } from '../../ingest/ingest.js'
 import { openStore } from '../../store/open.js'
-import { dbOption, isTty, type CommonFlags } from '../common.js'
+import { dbOption, writerLock, isTty, type CommonFlags } from '../common.js'
 import { runWatch } from './watch.js'
 import { UsageError } from '../../errors.js'
 
@@ -48,6 +48,7 @@ Examples:
   $ tracedb ingest execsnoop.log exitsnoop.log --capture login`,
       ),
   ).action(async (paths: string[], flags: IngestFlags) => {
+    const lock = await writerLock(flags.db)
     const store = openStore(flags.db)
     try {
       let bar: SingleBar | undefined
@@ -97,6 +98,7 @@ Examples:
       if (report.files.length > 0 && report.files.every((f) => f.status === 'skipped')) process.exitCode = 1
     } finally {
       store.close()
+      lock.release()
     }
     if (flags.follow) {
       if (paths.length !== 1) throw new UsageError('--follow takes exactly one directory', { hint: 'tracedb ingest --follow ./logs' })

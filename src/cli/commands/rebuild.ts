@@ -1,7 +1,7 @@
 import { Command } from 'commander'
 import { rebuild } from '../../ingest/ingest.js'
 import { openStore } from '../../store/open.js'
-import { dbOption, type CommonFlags } from '../common.js'
+import { dbOption, writerLock, type CommonFlags } from '../common.js'
 
 export function rebuildCommand(): Command {
   return dbOption(
@@ -10,7 +10,8 @@ export function rebuildCommand(): Command {
         'Re-parse every stored line and rebuild the per-tool and derived tables from the event store (after upgrading tracedb, e.g. a parser fix). The logs themselves are not needed.',
       )
       .option('-c, --capture <name>', 'only this capture'),
-  ).action((flags: CommonFlags & { capture?: string }) => {
+  ).action(async (flags: CommonFlags & { capture?: string }) => {
+    const lock = await writerLock(flags.db)
     const store = openStore(flags.db)
     try {
       const r = rebuild(store, flags.capture === undefined ? {} : { capture: flags.capture })
@@ -19,6 +20,7 @@ export function rebuildCommand(): Command {
       )
     } finally {
       store.close()
+      lock.release()
     }
   })
 }

@@ -2,7 +2,7 @@ import { Command } from 'commander'
 import { readFileSync } from 'node:fs'
 import { runSql } from '../../queries/run.js'
 import { openStore } from '../../store/open.js'
-import { dbOption, isTty, type CommonFlags } from '../common.js'
+import { dbOption, isTty, writerLock, type CommonFlags } from '../common.js'
 import { outputFormat, render } from '../output.js'
 import { UsageError } from '../../errors.js'
 
@@ -39,19 +39,21 @@ Examples:
   $ tracedb sql "select pid, comm, lifetime_s from process order by lifetime_s desc limit 10"
   $ tracedb sql "select * from process where pid = :pid" -p pid 1442 --json`,
       ),
-  ).action((sqlArg: string, flags: SqlFlags) => {
+  ).action(async (sqlArg: string, flags: SqlFlags) => {
     const sql = sqlArg === '-' ? readFileSync(0, 'utf8') : sqlArg
     const params: Record<string, string | number> = {}
     for (const [k, v] of flags.param) {
       if (k === undefined || v === undefined) throw new UsageError('-p needs a name and a value', { hint: 'e.g. -p pid 1442' })
       params[k] = /^-?\d+$/.test(v) ? Number(v) : v
     }
+    const lock = flags.write ? await writerLock(flags.db) : undefined
     const store = openStore(flags.db, { readonly: !flags.write })
     try {
       const result = runSql(store, sql, params)
       process.stdout.write(render(result, outputFormat(flags), isTty(process.stdout)))
     } finally {
       store.close()
+      lock?.release()
     }
   })
 }

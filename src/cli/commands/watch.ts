@@ -1,7 +1,7 @@
 import { Command } from 'commander'
 import { Watcher } from '../../watch/watcher.js'
 import { openStore } from '../../store/open.js'
-import { dbOption, type CommonFlags } from '../common.js'
+import { dbOption, writerLock, type CommonFlags } from '../common.js'
 
 interface WatchFlags extends CommonFlags {
   capture?: string
@@ -13,6 +13,7 @@ interface WatchFlags extends CommonFlags {
 
 /** Runs a watcher until SIGINT/SIGTERM, then flushes and exits 0. */
 export async function runWatch(dir: string, flags: WatchFlags): Promise<void> {
+  const lock = await writerLock(flags.db)
   const store = openStore(flags.db)
   const watcher = new Watcher(store, {
     dir,
@@ -39,6 +40,7 @@ export async function runWatch(dir: string, flags: WatchFlags): Promise<void> {
         })
         .finally(() => {
           store.close()
+          lock.release()
           resolveDone()
         })
     }
