@@ -88,16 +88,11 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
       return error.exitCode === 0 ? 0 : 2
     }
     const known = error instanceof TracedbError ? error : fromSqliteError(error)
-    if (known) {
-      error = known
-    }
-    if (error instanceof TracedbError) {
-      const color = isTty(process.stderr)
-      process.stderr.write(`${color ? pc.red('error') : 'error'}: ${error.message}\n`)
-      if (error.hint) process.stderr.write(`${color ? pc.cyan('hint') : 'hint'}: ${error.hint}\n`)
-      return error.exitCode
-    }
-    throw error
+    if (!known) throw error
+    const color = isTty(process.stderr)
+    process.stderr.write(`${color ? pc.red('error') : 'error'}: ${known.message}\n`)
+    if (known.hint) process.stderr.write(`${color ? pc.cyan('hint') : 'hint'}: ${known.hint}\n`)
+    return known.exitCode
   }
 }
 
