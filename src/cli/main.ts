@@ -11,6 +11,7 @@ import { formatsCommand } from './commands/formats.js'
 import { watchCommand } from './commands/watch.js'
 import { rebuildCommand } from './commands/rebuild.js'
 import { checkCommand } from './commands/check.js'
+import { recordCommand } from './commands/record.js'
 import { isTty } from './common.js'
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -33,6 +34,7 @@ Examples:
   $ tracedb query --list                 # all named queries
   $ sqlite3 tracedb.db 'select * from process limit 5'`,
     )
+  program.addCommand(recordCommand())
   program.addCommand(ingestCommand())
   program.addCommand(watchCommand())
   program.addCommand(queryCommand())

@@ -1,0 +1,81 @@
+import { Command, InvalidArgumentError } from 'commander'
+import { DEFAULT_TOOLS, RECIPES, record } from '../../record/record.js'
+import { Watcher } from '../../watch/watcher.js'
+import { openStore } from '../../store/open.js'
+import { dbOption, writerLock, type CommonFlags } from '../common.js'
+
+/** `15s`, `2m`, `500ms`, `1h` → milliseconds. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim())
+  if (!m) throw new InvalidArgumentError('use a duration like 15s, 2m, 500ms')
+  const n = Number(m[1])
+  const unit = m[2] ?? 's'
+  return Math.round(n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit as 'ms' | 's' | 'm' | 'h'])
+}
+
+interface RecordFlags extends CommonFlags {
+  duration: number
+  tools?: string
+  bccTools?: string
+  watch?: boolean
+}
+
+export function recordCommand(): Command {
+  return dbOption(
+    new Command('record')
+      .description(
+        'Run the installed eBPF tracing tools into DIR the right way (line-buffered, best time columns, stopped with SIGINT so nothing is lost) and write capture.json (times, zone, host, kernel, each tool\'s command and what failed). Needs root.',
+      )
+      .argument('<dir>', 'directory for the logs (one capture)')
+      .option('-d, --duration <time>', 'how long to trace: 15s, 2m, ... (Ctrl-C stops early)', parseDuration, 15_000)
+      .option('-t, --tools <list>', `comma-separated tools (default: ${DEFAULT_TOOLS.join(',')}; known: ${RECIPES.map((r) => r.name).join(',')})`)
+      .option('--bcc-tools <dir>', 'a bcc tools/ directory to take the Python tools from')
+      .option('-w, --watch', 'ingest live into --db while recording')
+      .addHelpText(
+        'after',
+        `
+Examples:
+  $ sudo tracedb record ./logs --duration 30s
+  $ sudo tracedb record ./logs --tools execsnoop,exitsnoop,tcpstates --watch
+  $ tracedb ingest ./logs && tracedb query --list`,
+      ),
+  ).action(async (dir: string, flags: RecordFlags) => {
+    let interrupted: () => void = () => undefined
+    const stopSignal = new Promise<void>((ok) => (interrupted = ok))
+    process.once('SIGINT', () => interrupted())
+    process.once('SIGTERM', () => interrupted())
+    let watcher: Watcher | undefined
+    let closeWatch: (() => Promise<void>) | undefined
+    if (flags.watch) {
+      const lock = await writerLock(flags.db)
+      const store = openStore(flags.db)
+      watcher = new Watcher(store, { dir, onWarning: (w) => process.stderr.write(`warning: ${w}\n`) })
+      // the directory must exist before it is watched
+      const { mkdirSync } = await import('node:fs')
+      mkdirSync(dir, { recursive: true })
+      await watcher.start()
+      closeWatch = async () => {
+        await watcher?.stop()
+        store.close()
+        lock.release()
+      }
+    }
+    try {
+      const meta = await record({
+        dir,
+        durationMs: flags.duration,
+        ...(flags.tools !== undefined ? { tools: flags.tools.split(',').map((t) => t.trim()).filter(Boolean) } : {}),
+        ...(flags.bccTools !== undefined ? { bccTools: flags.bccTools } : {}),
+        onStatus: (m) => process.stderr.write(`${m}\n`),
+        stopSignal,
+      })
+      process.stdout.write(
+        `recorded ${Object.keys(meta.tools).join(', ')} into ${dir} (${meta.start_utc} .. ${meta.end_utc}); capture.json written\n` +
+          (Object.keys(meta.failed).length ? `not recorded: ${Object.entries(meta.failed).map(([t, w]) => `${t} (${w})`).join('; ')}\n` : '') +
+          (flags.watch ? `ingested live into ${flags.db}\n` : `next: tracedb ingest ${dir}\n`),
+      )
+    } finally {
+      await closeWatch?.()
+    }
+  })
+}
