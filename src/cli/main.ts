@@ -12,6 +12,7 @@ import { watchCommand } from './commands/watch.js'
 import { rebuildCommand } from './commands/rebuild.js'
 import { checkCommand } from './commands/check.js'
 import { recordCommand } from './commands/record.js'
+import { exportCommand } from './commands/export.js'
 import { isTty } from './common.js'
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -39,6 +40,7 @@ Examples:
   program.addCommand(watchCommand())
   program.addCommand(queryCommand())
   program.addCommand(sqlCommand())
+  program.addCommand(exportCommand())
   program.addCommand(schemaCommand())
   program.addCommand(rebuildCommand())
   program.addCommand(checkCommand())

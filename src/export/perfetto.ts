@@ -1,0 +1,189 @@
+import { sql } from 'kysely'
+import { FORMATS } from '../formats/index.js'
+import type { Store } from '../store/open.js'
+
+/**
+ * Exports the process tree under a PID as Chrome trace-event JSON, which
+ * ui.perfetto.dev and chrome://tracing open: one track per process instance
+ * (reused PIDs get distinct tracks), named with comm, PID and arguments and
+ * ordered depth-first; a slice for each lifetime; instants for execs, exits,
+ * and every other tool's event of that process (block I/O, files, TCP
+ * state transitions, ...).
+ */
+
+/** One Chrome trace event (the subset tracedb writes). */
+export interface TraceEvent {
+  readonly name: string
+  readonly ph: 'X' | 'i' | 'M'
+  readonly pid: number
+  readonly tid: number
+  readonly ts?: number
+  readonly dur?: number
+  readonly s?: 't' | 'p' | 'g'
+  readonly cat?: string
+  readonly args?: Record<string, unknown>
+}
+
+export interface TraceFile {
+  readonly traceEvents: TraceEvent[]
+  readonly displayTimeUnit: 'ms'
+  readonly metadata: Record<string, unknown>
+}
+
+interface Node {
+  id: number
+  parent_id: number | null
+  depth: number
+  pid: number
+  ppid: number | null
+  comm: string | null
+  args: string | null
+  start_us: number | null
+  exit_us: number | null
+  lifetime_s: number | null
+  exit_code: number | null
+  signal: number | null
+  inferred: number
+  fork_only: number
+}
+
+export interface PerfettoOptions {
+  readonly captureId: number
+  readonly pid: number
+}
+
+/**
+ * ### Examples
+ * ```ts
+ * const trace = await exportPerfetto(store, { captureId: 1, pid: 1442 })
+ * writeFileSync('trace.json', JSON.stringify(trace))
+ * ```
+ */
+export async function exportPerfetto(store: Store, options: PerfettoOptions): Promise<TraceFile> {
+  const { db } = store
+  const nodes = (
+    await sql<Node>`
+      WITH RECURSIVE tree (id, depth) AS (
+        SELECT id, 0 FROM process WHERE capture_id = ${options.captureId} AND pid = ${options.pid}
+        UNION ALL
+        SELECT c.id, t.depth + 1 FROM process c JOIN tree t ON c.parent_id = t.id WHERE t.depth < 10000
+      )
+      SELECT p.id, p.parent_id, t.depth, p.pid, p.ppid, p.comm, p.args, p.start_ts / 1000 AS start_us,
+             p.exit_ts / 1000 AS exit_us, p.lifetime_s, p.exit_code, p.signal, p.inferred, p.fork_only
+      FROM tree t JOIN process p ON p.id = t.id`.execute(db)
+  ).rows
+  const bounds = await db
+    .selectFrom('log_line as l')
+    .where('l.capture_id', '=', options.captureId)
+    .select((eb) => [eb.fn.count<number>('l.id').as('lines')])
+    .executeTakeFirst()
+  const times = store.sqlite
+    .prepare(
+      `SELECT min(t) AS lo, max(t) AS hi FROM (
+         SELECT start_ts / 1000 AS t FROM process WHERE capture_id = ? UNION ALL SELECT exit_ts / 1000 FROM process WHERE capture_id = ?)`,
+    )
+    .get(options.captureId, options.captureId) as { lo: number | null; hi: number | null }
+  const lo = times.lo ?? 0
+  const hi = times.hi ?? lo
+  const rel = (us: number): number => us - lo
+
+  // depth-first order, children by start time
+  const kids = new Map<number | null, Node[]>()
+  const ids = new Set(nodes.map((n) => n.id))
+  for (const n of nodes) {
+    const parent = n.parent_id !== null && ids.has(n.parent_id) && n.depth > 0 ? n.parent_id : null
+    const list = kids.get(parent) ?? []
+    list.push(n)
+    kids.set(parent, list)
+  }
+  for (const list of kids.values()) list.sort((a, b) => (a.start_us ?? -Infinity) - (b.start_us ?? -Infinity) || a.pid - b.pid)
+  const ordered: Node[] = []
+  const walk = (n: Node): void => {
+    ordered.push(n)
+    for (const k of kids.get(n.id) ?? []) walk(k)
+  }
+  for (const r of kids.get(null) ?? []) walk(r)
+
+  const events: TraceEvent[] = []
+  ordered.forEach((n, i) => {
+    const label = `${n.comm ?? '?'} ${String(n.pid)}${n.args ? `  ${n.args.slice(0, 120).replace(/\n/g, '\\n')}` : ''}`
+    events.push({ name: 'process_name', ph: 'M', pid: n.id, tid: n.id, args: { name: label } })
+    events.push({ name: 'process_sort_index', ph: 'M', pid: n.id, tid: n.id, args: { sort_index: i } })
+    events.push({ name: 'thread_name', ph: 'M', pid: n.id, tid: n.id, args: { name: n.comm ?? String(n.pid) } })
+    const start = n.start_us ?? lo
+    const end = n.exit_us ?? hi
+    events.push({
+      name: n.comm ?? String(n.pid),
+      cat: 'process',
+      ph: 'X',
+      pid: n.id,
+      tid: n.id,
+      ts: rel(start),
+      dur: Math.max(0, end - start),
+      args: {
+        pid: n.pid,
+        ppid: n.ppid,
+        args: n.args,
+        lifetime_s: n.lifetime_s ?? 'unknown: exit not captured',
+        seen: n.inferred ? 'inferred (only as a PPID)' : n.fork_only ? 'fork without exec' : 'exec',
+      },
+    })
+    if (n.exit_us !== null) {
+      const how = n.signal !== null ? `signal ${String(n.signal)}` : `code ${String(n.exit_code ?? 0)}`
+      events.push({ name: `exit ${how}`, cat: 'exit', ph: 'i', s: 't', pid: n.id, tid: n.id, ts: rel(n.exit_us), args: { exit_code: n.exit_code, signal: n.signal } })
+    }
+  })
+
+  // Every record of every tool that belongs to a process of the tree.
+  const byPid = new Map<number, Node[]>()
+  for (const n of ordered) {
+    const list = byPid.get(n.pid) ?? []
+    list.push(n)
+    byPid.set(n.pid, list)
+  }
+  const SLACK = 2_000_000
+  const owner = (pid: number, us: number | null): Node | undefined =>
+    (byPid.get(pid) ?? []).find(
+      (n) => us === null || ((n.start_us === null || us >= n.start_us - SLACK) && (n.exit_us === null || us <= n.exit_us + SLACK)),
+    )
+  for (const f of FORMATS) {
+    if (f.name === 'exitsnoop' || !f.columns.some((c) => c.name === 'pid')) continue
+    const table = `${f.name}_event`
+    const exists = store.sqlite.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table)
+    if (!exists || byPid.size === 0) continue
+    const pids = [...byPid.keys()]
+    for (let i = 0; i < pids.length; i += 500) {
+      const chunk = pids.slice(i, i + 500)
+      const rows = store.sqlite
+        .prepare(`SELECT *, ts / 1000 AS ts_us FROM ${table} WHERE capture_id = ? AND ts IS NOT NULL AND pid IN (${chunk.map(() => '?').join(',')})`)
+        .all(options.captureId, ...chunk) as Record<string, unknown>[]
+      for (const r of rows) {
+        const us = r.ts_us as number
+        const n = owner(r.pid as number, us)
+        if (!n) continue
+        const args: Record<string, unknown> = {}
+        for (const c of f.columns) if (r[c.name] !== null && r[c.name] !== undefined) args[c.name] = r[c.name]
+        args.time_text = r.time_text
+        const name =
+          f.name === 'execsnoop'
+            ? `exec ${String(r.filename ?? '')}${r.ret !== 0 ? ` (failed ${String(r.ret)})` : ''}`
+            : f.name === 'tcpstates'
+              ? `tcp ${String(r.oldstate)} -> ${String(r.newstate)} ${String(r.lport)}->${String(r.rport)}`
+              : f.name
+        events.push({ name, cat: f.name, ph: 'i', s: 't', pid: n.id, tid: n.id, ts: rel(us), args })
+      }
+    }
+  }
+  return {
+    traceEvents: events,
+    displayTimeUnit: 'ms',
+    metadata: {
+      producer: 'tracedb',
+      capture_id: options.captureId,
+      root_pid: options.pid,
+      processes: ordered.length,
+      capture_lines: bounds?.lines ?? 0,
+      time_origin_utc: new Date(lo / 1000).toISOString(),
+    },
+  }
+}
