@@ -166,7 +166,7 @@ export async function exportPerfetto(store: Store, options: PerfettoOptions): Pr
         args.time_text = r.time_text
         const name =
           f.name === 'execsnoop'
-            ? `exec ${String(r.filename ?? '')}${r.ret !== 0 ? ` (failed ${String(r.ret)})` : ''}`
+            ? `exec ${typeof r.filename === 'string' ? r.filename : ''}${r.ret !== 0 ? ` (failed ${String(r.ret)})` : ''}`
             : f.name === 'tcpstates'
               ? `tcp ${String(r.oldstate)} -> ${String(r.newstate)} ${String(r.lport)}->${String(r.rport)}`
               : f.name
