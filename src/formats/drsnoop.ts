@@ -1,6 +1,7 @@
 // https://github.com/iovisor/bcc/blob/master/tools/drsnoop_example.txt
 import { commonMessage } from './messages.js'
 import type { Layout, LineResult, LogFormat, RecordTime } from './types.js'
+import { clean, widen } from './widths.js'
 
 /**
  * drsnoop: one row per completed direct-reclaim episode of one thread.
@@ -27,8 +28,12 @@ export interface DrsnoopLayout extends Layout {
   readonly free: boolean
 }
 
-/** `%-6d` without a separator: exactly 6 characters unless the number is longer. */
-const UID6 = '(\\d{6,}|\\d{5} |\\d{4} {2}|\\d{3} {3}|\\d{2} {4}|\\d {5})'
+/**
+ * `%-6d` without a separator: exactly 6 characters unless the number is
+ * longer. A 6-digit UID touches the next field, so 6 digits are tried first
+ * and a longer UID is taken as short as the rest of the row allows.
+ */
+const UID6 = '(\\d{6}|\\d{5} |\\d{4} {2}|\\d{3} {3}|\\d{2} {4}|\\d {5}|\\d{7,}?)'
 
 const regexCache = new Map<string, RegExp>()
 
@@ -54,24 +59,6 @@ function rowRegex(l: DrsnoopLayout, looseComm: boolean): RegExp {
   }
   return re
 }
-
-/**
- * printf pads COMM to a width in bytes: multi-byte characters are widened
- * with U+0000 fillers so fixed-width groups line up (removed by `clean`).
- * U+FFFD stands for one undecodable byte.
- */
-function widen(line: string): string {
-  if (!/[\u0080-\uffff]/.test(line)) return line
-  let out = ''
-  for (const ch of line) {
-    const cp = ch.codePointAt(0) ?? 0
-    const extra = cp < 0x80 || cp === 0xfffd ? 0 : cp < 0x800 ? 1 : cp < 0x10000 ? 2 : 3
-    out += extra === 0 ? ch : ch + '\0'.repeat(extra)
-  }
-  return out
-}
-
-const clean = (s: string | undefined): string => (s ?? '').replaceAll('\0', '')
 
 function detect(line: string): DrsnoopLayout | 'banner' | undefined {
   if (line.startsWith('Tracing direct reclaim events')) return 'banner'

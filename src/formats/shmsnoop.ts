@@ -1,6 +1,7 @@
 // https://github.com/iovisor/bcc/blob/master/tools/shmsnoop_example.txt
 import { commonMessage } from './messages.js'
 import type { Layout, LineResult, LogFormat, RecordTime } from './types.js'
+import { clean, widen } from './widths.js'
 
 /**
  * shmsnoop (Python bcc only; no libbpf-tools version): one row per System V
@@ -30,20 +31,6 @@ function rowRegex(l: ShmsnoopLayout): RegExp {
   }
   return re
 }
-
-/** See drsnoop: printf pads COMM in bytes; widen multi-byte characters with U+0000 fillers. */
-function widen(line: string): string {
-  if (!/[\u0080-\uffff]/.test(line)) return line
-  let out = ''
-  for (const ch of line) {
-    const cp = ch.codePointAt(0) ?? 0
-    const extra = cp < 0x80 || cp === 0xfffd ? 0 : cp < 0x800 ? 1 : cp < 0x10000 ? 2 : 3
-    out += extra === 0 ? ch : ch + '\0'.repeat(extra)
-  }
-  return out
-}
-
-const clean = (s: string | undefined): string => (s ?? '').replaceAll('\0', '')
 
 /** RET is an unsigned 64-bit value in hex: as a signed number (errors negative), NULL when not exact. */
 function signedHex(hex: string): number | null {
