@@ -1,5 +1,18 @@
+import biosnoop from './biosnoop.js'
+import drsnoop from './drsnoop.js'
 import execsnoop from './execsnoop.js'
 import exitsnoop from './exitsnoop.js'
+import filelife from './filelife.js'
+import killsnoop from './killsnoop.js'
+import opensnoop from './opensnoop.js'
+import shmsnoop from './shmsnoop.js'
+import sofdsnoop from './sofdsnoop.js'
+import tcpaccept from './tcpaccept.js'
+import tcpconnect from './tcpconnect.js'
+import tcpconnlat from './tcpconnlat.js'
+import tcplife from './tcplife.js'
+import tcpretrans from './tcpretrans.js'
+import tcpstates from './tcpstates.js'
 import type { LogFormat } from './types.js'
 
 /**
@@ -11,6 +24,19 @@ import type { LogFormat } from './types.js'
 export const FORMATS: readonly LogFormat[] = [
   execsnoop,
   exitsnoop,
+  tcpstates,
+  tcplife,
+  tcpretrans,
+  tcpconnlat,
+  tcpconnect,
+  tcpaccept,
+  biosnoop,
+  drsnoop,
+  filelife,
+  shmsnoop,
+  sofdsnoop,
+  opensnoop,
+  killsnoop,
 ] as LogFormat[]
 
 /** The format named `name`, or undefined. */

@@ -315,8 +315,13 @@ export async function ingestFile(ctx: FileContext, path: string, options: FileOp
     const sameFile =
       source.dev === st.dev && source.ino === st.ino && (source.fingerprint === null || source.fingerprint === fingerprint)
     if (!sameFile || st.size < source.committed_offset || !(await tailMatches(path, source.parser_state))) {
-      // truncated, rewritten or replaced: the old lines stay, a new source starts
-      sqlite.prepare("UPDATE source SET state = 'replaced' WHERE id = ?").run(source.id)
+      // Truncated or rewritten in place: the old lines stay, a new source
+      // starts. A different inode at this path is another file (the old one
+      // was rotated away and may turn up under its new name, found then by
+      // its identity), so the old source is left as it is.
+      if (source.dev === st.dev && source.ino === st.ino) {
+        sqlite.prepare("UPDATE source SET state = 'replaced' WHERE id = ?").run(source.id)
+      }
       if (byIdentity && byIdentity.id !== source.id && st.size >= byIdentity.committed_offset) {
         source = byIdentity
         status = 'grown'
