@@ -118,7 +118,7 @@ export function deriveTcp(sqlite: BetterSqlite3.Database, captureId: number): nu
            sum(CASE WHEN type = 'L' THEN 0 ELSE 1 END) AS r,
            sum(CASE WHEN type = 'L' THEN 1 ELSE 0 END) AS l
          FROM tcpretrans_event
-         WHERE capture_id = ? AND laddr = ? AND lport = ? AND raddr = ? AND rport = ?
+         WHERE capture_id = ? AND mode = 'event' AND laddr = ? AND lport = ? AND raddr = ? AND rport = ?
            AND (ts IS NULL OR (ts >= ? AND ts <= ?))`,
       )
     : undefined

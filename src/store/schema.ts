@@ -107,12 +107,50 @@ export interface EventColumns {
 /** A `<format>_event` table: common columns + the format's declared columns. */
 export type FormatEventTable = EventColumns & Record<string, string | number | bigint | null>
 
+/** A TCP connection derived from tcpstates (+ tcplife, tcpretrans). */
+export interface TcpConnectionTable {
+  id: number
+  capture_id: number
+  skaddr: string
+  side: 'server' | 'client' | 'unknown'
+  laddr: string | null
+  lport: number | null
+  raddr: string | null
+  rport: number | null
+  handshake_ms: number | null
+  start_ts: Ns
+  established_ts: Ns
+  closed_ts: Ns
+  states: string
+  transitions: number
+  complete: number
+  tcplife_line_id: number | null
+  lifetime_ms: number | null
+  tx_kb: number | null
+  rx_kb: number | null
+  retransmits: number | null
+  loss_probes: number | null
+}
+
+/** A PID seen on a connection, and the process instance it was. */
+export interface TcpConnectionPidTable {
+  connection_id: number
+  capture_id: number
+  pid: number
+  comm: string | null
+  evidence: 'tcpstates' | 'tcplife'
+  ts: Ns
+  process_id: number | null
+}
+
 export interface Database {
   capture: CaptureTable
   source: SourceTable
   log_line: LogLineTable
   ingest_run: IngestRunTable
   process: ProcessTable
+  tcp_connection: TcpConnectionTable
+  tcp_connection_pid: TcpConnectionPidTable
   [formatTable: `${string}_event`]: FormatEventTable
 }
 
@@ -135,6 +173,12 @@ export const CORE_COLUMNS = {
     'exit_ts', 'exit_time_text', 'lifetime_s', 'exit_code', 'signal', 'core_dumped', 'seen_exec',
     'seen_exit', 'inferred', 'fork_only',
   ],
+  tcp_connection: [
+    'id', 'capture_id', 'skaddr', 'side', 'laddr', 'lport', 'raddr', 'rport', 'handshake_ms', 'start_ts',
+    'established_ts', 'closed_ts', 'states', 'transitions', 'complete', 'tcplife_line_id', 'lifetime_ms',
+    'tx_kb', 'rx_kb', 'retransmits', 'loss_probes',
+  ],
+  tcp_connection_pid: ['connection_id', 'capture_id', 'pid', 'comm', 'evidence', 'ts', 'process_id'],
 } as const satisfies { [T in keyof Omit<Database, `${string}_event`>]: readonly (keyof Database[T])[] }
 
 /** The common leading columns of every `<format>_event` table, in order. */
