@@ -99,6 +99,73 @@ describe('rebuild', () => {
   })
 })
 
+describe('real ssh-login capture: TCP (libbpf tcpstates -T, tcplife -T)', () => {
+  const run = (name: string, ...args: string[]) => {
+    const q = loadCatalog().get(name)!
+    return runQuery(store, q, bindParams(q, args), resolveCapture(store).id).rows
+  }
+  // The three logins, from tcpstates.log: client port, handshake MS of the
+  // client's SYN_SENT -> ESTABLISHED and the server's SYN_RECV -> ESTABLISHED.
+  const logins = [
+    { port: 54718, client: 0.218, server: 0.015, sshd: 8858, ssh: 8857 },
+    { port: 58168, client: 0.212, server: 0.011, sshd: 8981, ssh: 8980 },
+    { port: 58178, client: 0.105, server: 0.015, sshd: 9183, ssh: 9182 },
+  ]
+
+  test('handshakes 2222: each connection exactly once per side, with the MS of its -> ESTABLISHED row', () => {
+    const rows = run('handshakes', '2222')
+    expect(rows.map((r) => [r.side, r.local, r.remote, r.handshake_ms, r.result])).toEqual(
+      logins.flatMap((l) => [
+        ['client', `127.0.0.1:${String(l.port)}`, '127.0.0.1:2222', l.client, 'established'],
+        ['server', '127.0.0.1:2222', `127.0.0.1:${String(l.port)}`, l.server, 'established'],
+      ]),
+    )
+    // the first server socket's address is reused by the next client socket
+    const sk = store.sqlite.prepare('SELECT side, skaddr FROM tcp_connection ORDER BY id').all() as { side: string; skaddr: string }[]
+    expect(sk[1]).toEqual({ side: 'server', skaddr: 'ffff88810ae64a00' })
+    expect(sk[2]).toEqual({ side: 'client', skaddr: 'ffff88810ae64a00' })
+    expect(run('handshakes', '9')).toEqual([])
+  })
+
+  test('connections of sshd: the logins with their tcplife lifetime and the evidence that tied them to the tree', () => {
+    const rows = run('connections', String(SSHD))
+    expect(rows).toHaveLength(6)
+    const servers = rows.filter((r) => r.side === 'server')
+    expect(servers.map((r) => [r.remote, r.lifetime_ms, r.evidence, r.others])).toEqual([
+      ['127.0.0.1:54718', 433.69, 'sshd 8858 (tcplife, tcpstates)', 'ssh 8857'],
+      ['127.0.0.1:58168', 495.87, 'sshd 8981 (tcplife, tcpstates)', 'ssh 8980'],
+      ['127.0.0.1:58178', 344.68, 'sshd 9183 (tcplife, tcpstates)', 'ssh 9182'],
+    ])
+    // on loopback the server's PID shows on the client's transitions: said so
+    const clients = rows.filter((r) => r.side === 'client')
+    expect(clients.map((r) => r.evidence)).toEqual(logins.map((l) => `sshd ${String(l.sshd)} (tcpstates)`))
+    // tcpretrans was not captured: unknown, not zero
+    expect(rows.every((r) => r.retransmits === null)).toBe(true)
+    // the ssh client is not under sshd, but its own tree finds its connections
+    expect(run('connections', '8857').map((r) => r.side)).toEqual(['client', 'server'])
+  })
+
+  test('summary of sshd tells the story: logins, the tree, what was not captured, the connections', () => {
+    const rows = run('summary', String(SSHD))
+    const get = (section: string, item: string) => rows.find((r) => r.section === section && r.item === item)
+    expect(get('descendants', 'total')?.value).toBe(437)
+    expect(get('descendants', "exec'd")?.value).toBe(212)
+    expect(get('descendants', 'fork-only')?.value).toBe(225)
+    expect(get('sessions', 'count')?.value).toBe(3)
+    expect(get('sessions', 'lifetime max s')?.value).toBe(0.49)
+    expect(get('top spawners', 'bash')?.value).toBe(403)
+    expect(rows.find((r) => r.section === 'longest-lived')?.item).toBe('sshd 8981')
+    expect(get('block I/O', 'status')?.detail).toBe('tool not captured: no biosnoop log in this capture')
+    expect(get('opens', 'status')?.detail).toBe('tool not captured: no opensnoop log in this capture')
+    expect(get('tcp', 'connections')?.value).toBe(6)
+    expect(get('tcp', 'handshake avg ms')?.detail).toBe('max 0.218 ms')
+    expect(get('tcp', 'retransmits')?.detail).toBe('tool not captured: no tcpretrans log in this capture')
+    expect(rows.filter((r) => r.section === 'tcp connections')).toHaveLength(6)
+    // a PID that is not in the capture says so instead of printing zeros only
+    expect(run('summary', '999999').find((r) => r.section === 'root')?.detail).toMatch(/not found in this capture/)
+  })
+})
+
 describe('real scripted tree with exact ground truth', () => {
   const TREE = join(import.meta.dirname, 'fixtures', 'captures', 'tree')
   test('descendants equal the processes the workload recorded itself creating (forks, execs, double exec, signals)', async () => {

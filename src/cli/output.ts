@@ -3,7 +3,7 @@ import pc from 'picocolors'
 import type { QueryResult, Value } from '../queries/run.js'
 
 /** Output formats shared by every command that prints rows. */
-export type OutputFormat = 'table' | 'json' | 'csv' | 'tree'
+export type OutputFormat = 'table' | 'json' | 'csv' | 'tree' | 'sections'
 
 export interface OutputFlags {
   readonly json?: boolean
@@ -11,7 +11,7 @@ export interface OutputFlags {
 }
 
 /** The format a command prints in: `--json`, `--csv`, else a table (or tree). */
-export function outputFormat(flags: OutputFlags, preferred: 'table' | 'tree' = 'table'): OutputFormat {
+export function outputFormat(flags: OutputFlags, preferred: 'table' | 'tree' | 'sections' = 'table'): OutputFormat {
   if (flags.json) return 'json'
   if (flags.csv) return 'csv'
   return preferred
@@ -119,6 +119,19 @@ export function toTree(result: QueryResult, options: { color?: boolean; maxWidth
   return out.join('\n') + '\n'
 }
 
+/** The rows with the first column blank where it repeats the row above. */
+function sections(result: QueryResult): QueryResult {
+  const first = result.columns[0]
+  if (first === undefined) return result
+  let previous: Value | undefined
+  const rows = result.rows.map((r) => {
+    const same = r[first] === previous
+    previous = r[first]
+    return same ? { ...r, [first]: '' } : r
+  })
+  return { columns: result.columns, rows }
+}
+
 /** Renders a result in the chosen format. */
 export function render(result: QueryResult, format: OutputFormat, color: boolean): string {
   switch (format) {
@@ -130,5 +143,7 @@ export function render(result: QueryResult, format: OutputFormat, color: boolean
       return toTree(result, { color })
     case 'table':
       return toTable(result, { color })
+    case 'sections':
+      return toTable(sections(result), { color })
   }
 }

@@ -110,8 +110,8 @@ export function deriveTcp(sqlite: BetterSqlite3.Database, captureId: number): nu
     if (list) list.push(l)
     else lifeByKey.set(key, [l])
   }
-  const retrans = tableColumns(sqlite, 'tcpretrans_event')
-  const hasRetrans = retrans.has('lport') && retrans.has('rport')
+  // retransmits are counted only when tcpretrans was captured: NULL (not 0) otherwise
+  const hasRetrans = sqlite.prepare("SELECT 1 FROM source WHERE capture_id = ? AND format = 'tcpretrans' LIMIT 1").get(captureId) !== undefined
   const countRetrans = hasRetrans
     ? sqlite.prepare(
         `SELECT

@@ -21,8 +21,12 @@ export interface NamedQuery {
   readonly name: string
   readonly description: string
   readonly params: readonly QueryParam[]
-  /** How the CLI draws it on a terminal: `table` (default) or `tree`. */
-  readonly render: 'table' | 'tree'
+  /**
+   * How the CLI draws it on a terminal: `table` (default), `tree` (rows with
+   * id and parent_id) or `sections` (a table whose first column is printed
+   * once per run of equal values).
+   */
+  readonly render: 'table' | 'tree' | 'sections'
   readonly sql: string
   readonly path: string
 }
@@ -67,9 +71,9 @@ export function parseQuery(text: string, path: string, fallbackName: string): Na
         description = description ? `${description} ${rest.trim()}` : rest.trim()
         break
       case 'render':
-        if (rest.trim() !== 'tree' && rest.trim() !== 'table') {
+        if (!['tree', 'table', 'sections'].includes(rest.trim())) {
           throw new QueryError(`query "${name}" (${path}): unknown @render "${rest.trim()}"`, {
-            hint: 'use @render table or @render tree',
+            hint: 'use @render table, @render tree or @render sections',
           })
         }
         render = rest.trim() as NamedQuery['render']

@@ -1,0 +1,174 @@
+-- @name summary
+-- @description The investigation of one process tree on one screen: the root, its descendants (total, exec'd, fork-only), the commands that spawned most processes, the longest-lived, its sessions (direct children), block I/O, short-lived files, reclaim stalls, shared memory, fd passing, opens, signals and TCP connections with handshake, lifetime and retransmits. Each tool's section says "tool not captured" or "no data" when it has nothing. `tracedb compare` puts two summaries side by side.
+-- @param pid integer The root process ID (e.g. the sshd listener)
+-- @render sections
+WITH RECURSIVE tree (id, depth) AS (
+  SELECT id, 0
+  FROM process
+  WHERE capture_id = :capture AND pid = :pid
+  UNION ALL
+  SELECT c.id, t.depth + 1
+  FROM process c
+  JOIN tree t ON c.parent_id = t.id
+  WHERE t.depth < 10000
+),
+d AS (
+  SELECT p.*, t.depth
+  FROM tree t
+  JOIN process p ON p.id = t.id
+  WHERE t.depth > 0
+),
+-- the PIDs of the tree, to reach each tool's rows through its (capture_id, pid) index
+tp (pid) AS (
+  SELECT DISTINCT p.pid FROM tree t JOIN process p ON p.id = t.id
+),
+captured (format) AS (
+  SELECT DISTINCT format FROM source WHERE capture_id = :capture AND format IS NOT NULL
+),
+-- what a tool's empty section says
+status (tool, text) AS (
+  SELECT f.tool,
+    CASE WHEN f.tool IN (SELECT format FROM captured)
+      THEN 'no data: ' || f.tool || ' was captured, nothing from this tree'
+      ELSE 'tool not captured: no ' || f.tool || ' log in this capture'
+    END
+  FROM (
+    SELECT 'biosnoop' AS tool UNION ALL SELECT 'filelife' UNION ALL SELECT 'drsnoop'
+    UNION ALL SELECT 'shmsnoop' UNION ALL SELECT 'sofdsnoop' UNION ALL SELECT 'opensnoop'
+    UNION ALL SELECT 'killsnoop' UNION ALL SELECT 'tcpstates' UNION ALL SELECT 'tcpretrans'
+  ) f
+),
+io AS (SELECT e.* FROM biosnoop_event e WHERE e.capture_id = :capture AND e.pid IN (SELECT pid FROM tp) AND e.process_id IN (SELECT id FROM tree)),
+files AS (SELECT e.* FROM filelife_event e WHERE e.capture_id = :capture AND e.pid IN (SELECT pid FROM tp) AND e.process_id IN (SELECT id FROM tree)),
+reclaim AS (SELECT e.* FROM drsnoop_event e WHERE e.capture_id = :capture AND e.pid IN (SELECT pid FROM tp) AND e.process_id IN (SELECT id FROM tree)),
+shm AS (SELECT e.* FROM shmsnoop_event e WHERE e.capture_id = :capture AND e.pid IN (SELECT pid FROM tp) AND e.process_id IN (SELECT id FROM tree)),
+-- sofdsnoop prints thread IDs only
+fds AS (SELECT e.* FROM sofdsnoop_event e WHERE e.capture_id = :capture AND e.tid IN (SELECT pid FROM tp) AND e.process_id IN (SELECT id FROM tree)),
+opens AS (SELECT e.* FROM opensnoop_event e WHERE e.capture_id = :capture AND e.pid IN (SELECT pid FROM tp) AND e.process_id IN (SELECT id FROM tree)),
+signals AS (SELECT e.* FROM killsnoop_event e WHERE e.capture_id = :capture AND e.pid IN (SELECT pid FROM tp) AND e.process_id IN (SELECT id FROM tree)),
+conns AS (
+  SELECT c.*
+  FROM tcp_connection c
+  WHERE c.capture_id = :capture
+    AND c.id IN (
+      SELECT cp.connection_id FROM tcp_connection_pid cp
+      WHERE cp.capture_id = :capture AND cp.process_id IN (SELECT id FROM tree)
+    )
+),
+rows (ord, sub, section, item, value, detail) AS (
+  -- the root: every instance of PID in the capture
+  SELECT 10, p.id, 'root', p.comm || ' ' || p.pid, p.lifetime_s,
+    CASE WHEN p.seen_exit = 1 THEN 'lifetime s; ' ELSE 'running past the capture end; ' END || coalesce(p.args, p.comm)
+  FROM tree t JOIN process p ON p.id = t.id
+  WHERE t.depth = 0
+  UNION ALL
+  SELECT 10, 0, 'root', 'pid ' || :pid, NULL, 'not found in this capture: no execsnoop/exitsnoop line names it'
+  WHERE NOT EXISTS (SELECT 1 FROM tree)
+  UNION ALL
+  SELECT 20, 1, 'descendants', 'total', count(*), 'process instances below the root' FROM d
+  UNION ALL
+  SELECT 20, 2, 'descendants', 'exec''d', sum(CASE WHEN seen_exec = 1 THEN 1 ELSE 0 END), 'ran at least one successful exec' FROM d
+  UNION ALL
+  SELECT 20, 3, 'descendants', 'fork-only', sum(CASE WHEN fork_only = 1 THEN 1 ELSE 0 END), 'forked and exited without exec (exitsnoop only)' FROM d
+  UNION ALL
+  SELECT 20, 4, 'descendants', 'failed exec only', sum(CASE WHEN seen_exec = 0 AND failed_exec_count > 0 THEN 1 ELSE 0 END), 'every exec attempt failed' FROM d
+  UNION ALL
+  SELECT 20, 5, 'descendants', 'still running at the end', sum(CASE WHEN seen_exit = 0 AND inferred = 0 THEN 1 ELSE 0 END), 'no exit seen' FROM d
+  UNION ALL
+  SELECT 20, 6, 'descendants', 'max depth', max(depth), 'levels below the root' FROM d
+  UNION ALL
+  SELECT 20, 7, 'descendants', 'total lifetime s', round(sum(lifetime_s), 3), 'sum of the lifetimes of exited descendants' FROM d
+  UNION ALL
+  -- the commands that spawned most processes (by the parent's command)
+  SELECT 30, -n, 'top spawners', comm, n, 'direct children, ' || execs || ' of them exec''d'
+  FROM (
+    SELECT parent.comm AS comm, count(*) AS n, sum(CASE WHEN d.seen_exec = 1 THEN 1 ELSE 0 END) AS execs
+    FROM d JOIN process parent ON parent.id = d.parent_id
+    GROUP BY parent.comm
+    ORDER BY n DESC, comm
+    LIMIT 5
+  ) s
+  UNION ALL
+  -- the commands run most often
+  SELECT 35, -n, 'top commands', comm, n, 'instances, ' || round(total, 3) || ' s in total'
+  FROM (
+    SELECT comm, count(*) AS n, coalesce(sum(lifetime_s), 0) AS total
+    FROM d
+    GROUP BY comm
+    ORDER BY n DESC, comm
+    LIMIT 8
+  ) s
+  UNION ALL
+  SELECT 40, rn, 'longest-lived', comm || ' ' || pid, lifetime_s, coalesce(args, comm)
+  FROM (
+    SELECT comm, pid, lifetime_s, args, row_number() OVER (ORDER BY lifetime_s DESC, id) AS rn
+    FROM d
+    WHERE lifetime_s IS NOT NULL
+  ) s
+  WHERE rn <= 5
+  UNION ALL
+  -- sessions: the root's direct children and their subtrees
+  SELECT 50, 1, 'sessions', 'count', count(*), 'direct children of the root' FROM d WHERE depth = 1
+  UNION ALL
+  SELECT 50, 2, 'sessions', 'lifetime avg s', round(avg(lifetime_s), 3), 'of the direct children that exited' FROM d WHERE depth = 1
+  UNION ALL
+  SELECT 50, 3, 'sessions', 'lifetime max s', max(lifetime_s), 'of the direct children that exited' FROM d WHERE depth = 1
+  UNION ALL
+  -- block I/O
+  SELECT 60, 1, 'block I/O', 'I/Os', count(*), sum(CASE WHEN rwbs LIKE 'R%' THEN 1 ELSE 0 END) || ' reads, ' || sum(CASE WHEN rwbs LIKE 'W%' THEN 1 ELSE 0 END) || ' writes' FROM io HAVING count(*) > 0
+  UNION ALL
+  SELECT 60, 2, 'block I/O', 'bytes', sum(bytes), 'avg latency ' || round(avg(lat_ms), 3) || ' ms, max ' || max(lat_ms) || ' ms' FROM io HAVING count(*) > 0
+  UNION ALL
+  SELECT 60, 0, 'block I/O', 'status', NULL, text FROM status WHERE tool = 'biosnoop' AND NOT EXISTS (SELECT 1 FROM io)
+  UNION ALL
+  -- short-lived files
+  SELECT 61, 1, 'short-lived files', 'files', count(*), 'created and deleted, avg age ' || round(avg(age_s), 3) || ' s' FROM files HAVING count(*) > 0
+  UNION ALL
+  SELECT 61, 0, 'short-lived files', 'status', NULL, text FROM status WHERE tool = 'filelife' AND NOT EXISTS (SELECT 1 FROM files)
+  UNION ALL
+  -- direct reclaim
+  SELECT 62, 1, 'reclaim stalls', 'stalls', count(*), round(sum(lat_ms), 3) || ' ms in total, max ' || max(lat_ms) || ' ms' FROM reclaim HAVING count(*) > 0
+  UNION ALL
+  SELECT 62, 0, 'reclaim stalls', 'status', NULL, text FROM status WHERE tool = 'drsnoop' AND NOT EXISTS (SELECT 1 FROM reclaim)
+  UNION ALL
+  -- shared memory and fd passing
+  SELECT 63, 1, 'shared memory', 'calls', count(*), count(DISTINCT shmid) || ' segments' FROM shm HAVING count(*) > 0
+  UNION ALL
+  SELECT 63, 0, 'shared memory', 'status', NULL, text FROM status WHERE tool = 'shmsnoop' AND NOT EXISTS (SELECT 1 FROM shm)
+  UNION ALL
+  SELECT 64, 1, 'fd passing', 'fds passed', count(*), sum(CASE WHEN action = 'SEND' THEN 1 ELSE 0 END) || ' sent, ' || sum(CASE WHEN action = 'RECV' THEN 1 ELSE 0 END) || ' received' FROM fds HAVING count(*) > 0
+  UNION ALL
+  SELECT 64, 0, 'fd passing', 'status', NULL, text FROM status WHERE tool = 'sofdsnoop' AND NOT EXISTS (SELECT 1 FROM fds)
+  UNION ALL
+  -- opens
+  SELECT 65, 1, 'opens', 'opens', count(*), count(DISTINCT path) || ' paths, ' || sum(CASE WHEN fd IS NULL OR err <> 0 THEN 1 ELSE 0 END) || ' failed' FROM opens HAVING count(*) > 0
+  UNION ALL
+  SELECT 65, 0, 'opens', 'status', NULL, text FROM status WHERE tool = 'opensnoop' AND NOT EXISTS (SELECT 1 FROM opens)
+  UNION ALL
+  -- signals sent by the tree
+  SELECT 66, 1, 'signals', 'sent', count(*), count(DISTINCT tpid) || ' targets' FROM signals HAVING count(*) > 0
+  UNION ALL
+  SELECT 66, 0, 'signals', 'status', NULL, text FROM status WHERE tool = 'killsnoop' AND NOT EXISTS (SELECT 1 FROM signals)
+  UNION ALL
+  -- TCP
+  SELECT 70, 1, 'tcp', 'connections', count(*), sum(CASE WHEN side = 'server' THEN 1 ELSE 0 END) || ' server side, ' || sum(CASE WHEN side = 'client' THEN 1 ELSE 0 END) || ' client side' FROM conns HAVING count(*) > 0
+  UNION ALL
+  SELECT 70, 2, 'tcp', 'handshake avg ms', round(avg(handshake_ms), 3), 'max ' || max(handshake_ms) || ' ms' FROM conns HAVING count(handshake_ms) > 0
+  UNION ALL
+  SELECT 70, 3, 'tcp', 'lifetime avg ms', round(avg(lifetime_ms), 3), 'max ' || max(lifetime_ms) || ' ms (tcplife)' FROM conns HAVING count(lifetime_ms) > 0
+  UNION ALL
+  SELECT 70, 4, 'tcp', 'retransmits', sum(retransmits), sum(loss_probes) || ' tail loss probes' FROM conns HAVING count(retransmits) > 0
+  UNION ALL
+  SELECT 70, 5, 'tcp', 'retransmits', NULL, text FROM status WHERE tool = 'tcpretrans' AND EXISTS (SELECT 1 FROM conns) AND NOT EXISTS (SELECT 1 FROM conns WHERE retransmits IS NOT NULL)
+  UNION ALL
+  SELECT 71, rn, 'tcp connections', side || ' ' || laddr || ':' || lport || ' <-> ' || raddr || ':' || rport, handshake_ms,
+    'handshake ms; ' || coalesce('lifetime ' || lifetime_ms || ' ms, tx ' || tx_kb || ' KB, rx ' || rx_kb || ' KB', 'no tcplife row')
+      || coalesce(', ' || retransmits || ' retransmits', '')
+  FROM (SELECT conns.*, row_number() OVER (ORDER BY start_ts, id) AS rn FROM conns) s
+  WHERE rn <= 10
+  UNION ALL
+  SELECT 70, 0, 'tcp', 'status', NULL, text FROM status WHERE tool = 'tcpstates' AND NOT EXISTS (SELECT 1 FROM conns)
+)
+SELECT section, item, value, detail
+FROM rows
+ORDER BY ord, sub
