@@ -10,7 +10,13 @@ import type { RecordTime } from '../formats/types.js'
  * time. Times that go backwards by more than 12 h roll over to the next day.
  */
 
-export type Precision = 's' | 'ms' | 'relative'
+/**
+ * `s`/`ms`: a printed wall-clock time of that resolution; `derived`: a
+ * relative time (seconds since the tool started or since its first event)
+ * anchored to the tool's start; `relative`: such a time with no anchor known
+ * (no timestamp).
+ */
+export type Precision = 's' | 'ms' | 'derived' | 'relative'
 
 export interface Normalized {
   /** Nanoseconds since the Unix epoch (UTC), or null when not derivable. */
@@ -29,6 +35,11 @@ export interface ClockAnchor {
    * capture started the day before.
    */
   readonly endSecondsOfDay?: number
+  /**
+   * UTC ms when the tool started (capture.json's `header_utc`/`started_utc`,
+   * else the log file's creation time): relative times count from here.
+   */
+  readonly startMs?: number
 }
 
 /** Serialisable per-source clock state (stored with the source). */
@@ -142,12 +153,18 @@ function dateToDays(date: string): number {
  * day across midnight.
  */
 export class SourceClock {
-  readonly #anchor: ClockAnchor
+  #anchor: ClockAnchor
   #dayOffset: number | null
   #last: number | null
+  #toolStart: (() => number | undefined) | undefined
 
-  constructor(state: ClockState) {
+  /**
+   * `toolStart` is asked once, at the first relative time, when the tool
+   * started (UTC ms); the answer is kept in the state.
+   */
+  constructor(state: ClockState, toolStart?: () => number | undefined) {
     this.#anchor = state.anchor
+    this.#toolStart = toolStart
     this.#dayOffset = state.dayOffset
     this.#last = state.lastSecondsOfDay
   }
@@ -158,7 +175,17 @@ export class SourceClock {
 
   normalize(time: RecordTime | undefined): Normalized {
     if (!time) return { ts: null, precision: null }
-    if (time.kind === 'relative') return { ts: null, precision: 'relative' }
+    if (time.kind === 'relative') {
+      if (this.#anchor.startMs === undefined && this.#toolStart) {
+        const startMs = this.#toolStart()
+        this.#toolStart = undefined
+        if (startMs !== undefined) this.#anchor = { ...this.#anchor, startMs }
+      }
+      const start = this.#anchor.startMs
+      if (start === undefined || !Number.isFinite(time.seconds)) return { ts: null, precision: 'relative' }
+      const ns = BigInt(Math.round(start)) * 1_000_000n + BigInt(Math.round(time.seconds * 1e6)) * 1000n
+      return { ts: ns, precision: 'derived' }
+    }
     const secondsOfDay = time.hour * 3600 + time.minute * 60 + time.second
     if (this.#dayOffset === null) {
       // A capture whose date came from the file's end time but whose first

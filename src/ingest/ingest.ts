@@ -2,7 +2,7 @@ import type BetterSqlite3 from 'better-sqlite3'
 import { createHash } from 'node:crypto'
 import { open } from 'node:fs/promises'
 import { existsSync, readFileSync, statSync } from 'node:fs'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { deriveAll } from '../derive/index.js'
 import { InputError } from '../errors.js'
 import { FORMATS, findFormat } from '../formats/index.js'
@@ -448,7 +448,7 @@ class SourceWriter {
     const stored: StoredState | null =
       source.parser_state && !existing ? (JSON.parse(source.parser_state) as StoredState) : null
     this.#parser = new SourceParser(ctx.formats, stored?.parser ?? INITIAL_PARSER_STATE)
-    this.#clock = stored?.clock ? new SourceClock(stored.clock) : null
+    this.#clock = stored?.clock ? new SourceClock(stored.clock, () => this.#toolStartMs()) : null
     this.#tail = stored?.tail ?? null
     this.#mtimeMs = st.mtimeMs
     this.#lineNo = existing ? 0 : source.committed_lines
@@ -497,8 +497,52 @@ class SourceWriter {
     if (!this.#ctx.clockTz && this.#ctx.clockDate) {
       this.#ctx.warnings.push(`${this.#source.path}: no --tz given; assumed ${tz} (this machine's zone)`)
     }
-    this.#clock = new SourceClock({ anchor, dayOffset: null, lastSecondsOfDay: null })
+    this.#clock = new SourceClock({ anchor, dayOffset: null, lastSecondsOfDay: null }, () => this.#toolStartMs())
     return this.#clock
+  }
+
+  /**
+   * When the tool behind this source started, for relative clocks (-t,
+   * biosnoop's seconds since its first I/O): from the capture's
+   * capture.json (the time its header appeared), else, when no date was
+   * given either, the file's creation time — the shell creates a `>`
+   * redirect just before the tool starts.
+   */
+  #toolStartMs(): number | undefined {
+    const meta = this.#ctx.store.sqlite.prepare('SELECT meta FROM capture WHERE id = ?').pluck().get(this.#ctx.captureId) as
+      | string
+      | null
+    const name = basename(this.#source.path)
+    try {
+      const tools = (JSON.parse(meta ?? '{}') as { tools?: Record<string, { log?: string; header_utc?: string; started_utc?: string }> }).tools
+      for (const t of Object.values(tools ?? {})) {
+        if (t.log !== name) continue
+        const ms = Date.parse(t.header_utc ?? t.started_utc ?? '')
+        if (!Number.isNaN(ms)) return ms
+      }
+    } catch {
+      // an unreadable capture.json was reported when it was read
+    }
+    if (this.#ctx.clockDate) {
+      // --date says the logs were not necessarily written here and now: a
+      // copied file's creation time would be a wrong anchor
+      this.#ctx.warnings.push(
+        `${this.#source.path}: relative times left without timestamp: no capture.json says when the tool started`,
+      )
+      return undefined
+    }
+    try {
+      const born = statSync(this.#source.path).birthtimeMs
+      if (born > 0) {
+        this.#ctx.warnings.push(
+          `${this.#source.path}: relative times counted from the file's creation time; capture.json (tracedb record) gives the tool's start`,
+        )
+        return born
+      }
+    } catch {
+      // the file is gone (rebuild from stored lines): relative times stay without timestamp
+    }
+    return undefined
   }
 
   write(batch: readonly RawLine[]): void {

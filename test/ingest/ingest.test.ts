@@ -201,3 +201,46 @@ describe('captures', () => {
   })
 })
 
+
+describe('one timeline: relative clocks anchored to the tool start', () => {
+  test('execsnoop -t counts from capture.json\'s tool start; precision says derived', async () => {
+    const d = writeCapture('rel', {
+      'execsnoop.log': ['TIME(s)  PCOMM            PID    PPID   RET ARGS', '1.970   work_exec.sh     12533  12486    0 /tmp/work_exec.sh '],
+      'exitsnoop.log': [EXITSNOOP_T_HEADER, exitLine('10:00:03.250', 12533, 12486, 'work_exec.sh', 1.3)],
+    })
+    writeFileSync(
+      join(d, 'capture.json'),
+      JSON.stringify({
+        start_utc: '2026-11-28T10:00:00.000Z',
+        tz: 'UTC',
+        tools: { execsnoop: { log: 'execsnoop.log', header_utc: '2026-11-28T10:00:00.100Z' }, exitsnoop: { log: 'exitsnoop.log' } },
+      }),
+    )
+    await ingest(store, { paths: [d] })
+    const e = store.sqlite.prepare('SELECT ts, ts_precision FROM execsnoop_event').get() as { ts: number; ts_precision: string }
+    expect(e.ts_precision).toBe('derived')
+    expect(new Date(e.ts / 1e6).toISOString()).toBe('2026-11-28T10:00:02.070Z')
+    const x = store.sqlite.prepare('SELECT ts_precision FROM exitsnoop_event').pluck().get()
+    expect(x).toBe('ms')
+  })
+
+  test('without capture.json, the file\'s creation time anchors them, with a warning', async () => {
+    const d = writeCapture('rel2', {
+      'execsnoop.log': ['TIME(s)  PCOMM            PID    PPID   RET ARGS', '1.970   work_exec.sh     12533  12486    0 /tmp/work_exec.sh '],
+    })
+    const report = await ingest(store, { paths: [d], tz: 'UTC' })
+    expect(report.warnings.join('\n')).toMatch(/relative times counted from the file's creation time/)
+    const e = store.sqlite.prepare('SELECT ts, ts_precision FROM execsnoop_event').get() as { ts: number | null; ts_precision: string }
+    expect(e.ts_precision).toBe('derived')
+    expect(Math.abs((e.ts ?? 0) / 1e6 - Date.now())).toBeLessThan(60_000)
+  })
+
+  test('with --date but no capture.json, they stay without timestamp (a copied file\'s creation time would lie)', async () => {
+    const d = writeCapture('rel3', {
+      'execsnoop.log': ['TIME(s)  PCOMM            PID    PPID   RET ARGS', '1.970   work_exec.sh     12533  12486    0 /tmp/work_exec.sh '],
+    })
+    const report = await ingest(store, { paths: [d], date: '2026-11-28', tz: 'UTC' })
+    expect(report.warnings.join('\n')).toMatch(/relative times left without timestamp/)
+    expect(store.sqlite.prepare('SELECT ts, ts_precision FROM execsnoop_event').get()).toEqual({ ts: null, ts_precision: 'relative' })
+  })
+})
