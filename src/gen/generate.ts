@@ -7,7 +7,8 @@ import { join } from 'node:path'
  * trees (daemons forking sessions that fork and exec, ~30% forks without
  * exec, failed execs, double execs, PID reuse after wrap-around at pid_max,
  * 7-digit PIDs), written as execsnoop and exitsnoop logs (libbpf-tools or
- * Python bcc layouts), plus opensnoop noise.
+ * Python bcc layouts), plus opensnoop noise and tcpstates/tcplife logs
+ * of sshd's connections.
  */
 
 export interface GenerateOptions {
@@ -18,6 +19,8 @@ export interface GenerateOptions {
   readonly pidMax?: number
   /** Opensnoop rows per process (noise); 0 for none. */
   readonly opensPerProcess?: number
+  /** tcpstates and tcplife logs of sshd's connections (default true). */
+  readonly tcp?: boolean
   /** Wall-clock start of the capture, UTC. */
   readonly start?: Date
 }
@@ -37,6 +40,17 @@ export interface Truth {
   readonly date: string
   readonly tz: 'UTC'
   readonly roots: readonly TruthRoot[]
+  /** The server-side ssh connections (port 22) of sshd's sessions. */
+  readonly connections: readonly TruthConnection[]
+}
+
+export interface TruthConnection {
+  /** PID of the session (sshd's child) that served it */
+  readonly session: number
+  readonly rport: number
+  readonly handshakeMs: number
+  /** null: still open at the end of the capture */
+  lifetimeMs: number | null
 }
 
 interface Proc {
@@ -320,6 +334,50 @@ export async function generate(dir: string, options: GenerateOptions): Promise<T
     await write('opensnoop.log', 'TIME     PID    COMM              FD ERR PATH', events)
   }
 
+  // TCP: each ssh session (a direct child of sshd) is one server-side
+  // connection to port 22, accepted just before sshd forked it and closed
+  // when it exited; tcpstates shows its chain, tcplife its lifetime.
+  // Socket addresses are reused once their connection is closed.
+  const connections: TruthConnection[] = []
+  if (options.tcp ?? true) {
+    const stateEvents: Ev[] = []
+    const lifeEvents: Ev[] = []
+    const free: { sk: string; at: number }[] = []
+    let nextSk = 0xffff888100000000n
+    const state = (at: number, sk: string, pid: number, comm: string, lport: number, rport: number, from: string, to: string, ms: number): Ev => ({
+      at,
+      line: `${clock(at, false)} ${sk} ${pad(pid, 7)} ${pad(comm.slice(0, 10), 10)} ${pad('10.0.0.1', 15)} ${pad(lport, 5)} ${pad('10.0.9.9', 15)} ${pad(rport, 5)} ${pad(from, 11)} -> ${pad(to, 11)} ${ms.toFixed(3)}`,
+    })
+    for (const s of sshd.children) {
+      const syn = s.start - 2
+      const reuse = free.findIndex((f) => f.at < syn - 1000)
+      const sk = reuse >= 0 ? free.splice(reuse, 1)[0]!.sk : (nextSk += 0x40n).toString(16)
+      const rport = 32768 + Math.floor(rand() * 28000)
+      const handshake = Math.round((0.01 + rand() * 0.3) * 1000) / 1000
+      stateEvents.push(state(syn, sk, 0, 'swapper/0', 22, rport, 'LISTEN', 'SYN_RECV', 0))
+      stateEvents.push(state(syn + 1, sk, sshd.pid, 'sshd', 22, rport, 'SYN_RECV', 'ESTABLISHED', handshake))
+      const conn: TruthConnection = { session: s.pid, rport, handshakeMs: handshake, lifetimeMs: null }
+      if (s.exit !== null) {
+        const close = s.exit + 1
+        const life = close - syn
+        stateEvents.push(state(close, sk, s.pid, s.comm, 22, rport, 'ESTABLISHED', 'CLOSE_WAIT', life - 1))
+        stateEvents.push(state(close, sk, s.pid, s.comm, 22, rport, 'CLOSE_WAIT', 'LAST_ACK', 0.05))
+        stateEvents.push(state(close + 1, sk, 0, 'swapper/0', 22, rport, 'LAST_ACK', 'CLOSE', 0.1))
+        lifeEvents.push({
+          at: close + 1,
+          line: `${clock(close + 1, false)} ${pad(s.pid, 7)} ${pad('sshd', 16)} ${pad('10.0.0.1', 15)} ${pad(22, 5)} ${pad('10.0.9.9', 15)} ${pad(rport, 5)} ${pad('3.99', 6)} ${pad('4.10', 6)} ${life.toFixed(2)}`,
+        })
+        conn.lifetimeMs = Number(life.toFixed(2))
+        free.push({ sk, at: close + 1 })
+      }
+      connections.push(conn)
+    }
+    stateEvents.sort((a, b) => a.at - b.at)
+    lifeEvents.sort((a, b) => a.at - b.at)
+    await write('tcpstates.log', 'TIME(s)  SKADDR           PID     COMM       LADDR           LPORT RADDR           RPORT OLDSTATE    -> NEWSTATE    MS', stateEvents)
+    await write('tcplife.log', 'TIME(s)  PID     COMM             LADDR           LPORT RADDR           RPORT TX_KB  RX_KB  MS', lifeEvents)
+  }
+
   // Truth: descendants of every instance of a few roots' PIDs.
   const descendantsOf = (pid: number): Proc[] => {
     const out: Proc[] = []
@@ -350,6 +408,7 @@ export async function generate(dir: string, options: GenerateOptions): Promise<T
     date: startDate.toISOString().slice(0, 10),
     tz: 'UTC',
     roots,
+    connections,
   }
   writeFileSync(join(dir, 'truth.json'), JSON.stringify(truth) + '\n')
   return truth

@@ -27,6 +27,15 @@ describe('tracedb answers match the generator\'s truth', () => {
         const got = rows.map((r) => Number(r.pid)).sort((a, b) => a - b)
         expect(got, root.name).toEqual(root.pids)
       }
+      // sshd's connections: one server side each, with the generated handshake and lifetime
+      const c = loadCatalog().get('connections')!
+      const sshd = truth.roots.find((r) => r.name === 'sshd')!
+      const conns = runQuery(store, c, bindParams(c, [String(sshd.pid)]), capture).rows
+      const byRemote = (a: unknown[], b: unknown[]) => String(a[1]).localeCompare(String(b[1]))
+      expect(conns.map((r) => [r.side, r.remote, r.handshake_ms, r.lifetime_ms]).sort(byRemote)).toEqual(
+        truth.connections.map((t) => ['server', `10.0.9.9:${String(t.rport)}`, t.handshakeMs, t.lifetimeMs]).sort(byRemote),
+      )
+      expect(truth.connections.length).toBeGreaterThan(10)
       if (opts.pidMax < 4000) {
         const reused = store.sqlite.prepare('SELECT count(*) FROM (SELECT pid FROM process GROUP BY pid HAVING count(*) > 1)').pluck().get()
         expect(Number(reused)).toBeGreaterThan(100)
