@@ -4,10 +4,13 @@ import { relative } from 'node:path'
 /**
  * A canonical dump of a capture, free of surrogate ids and of where files
  * were when they were read: active sources by path relative to `root`, their
- * lines, each tool's records, and the process tree as (pid, start) pairs.
+ * lines, each tool's records (with the process instance each is linked to),
+ * the process tree as (pid, start) pairs, and the TCP connections.
  */
 export function canonicalDump(store: Store, root: string): Record<string, unknown> {
   const s = store.sqlite
+  const keyOf = s.prepare("SELECT pid || '@' || coalesce(start_ts, exec_ts, exit_ts, '') FROM process WHERE id = ?").pluck()
+  const instanceKey = (id: unknown): unknown => (id === null || id === undefined ? null : keyOf.get(id))
   const sources = s
     .prepare("SELECT id, path, format, committed_offset FROM source WHERE state = 'active' ORDER BY path")
     .all() as { id: number; path: string; format: string | null; committed_offset: number }[]
@@ -26,8 +29,9 @@ export function canonicalDump(store: Store, root: string): Record<string, unknow
         )
         .all(src.id)
         .map((r) => {
-          const { line_id: _a, capture_id: _b, source_id: _c, process_id: _d, ...rest } = r as Record<string, unknown>
-          return rest
+          const { line_id: _a, capture_id: _b, source_id: _c, process_id, ...rest } = r as Record<string, unknown>
+          // the linked process instance, by what identifies it rather than its id
+          return { ...rest, process: instanceKey(process_id) }
         })
     }
   }
@@ -40,5 +44,18 @@ export function canonicalDump(store: Store, root: string): Record<string, unknow
     )
     .raw()
     .all()
-  return { lines, records, processes }
+  const connections = s
+    .prepare(
+      `SELECT skaddr, side, laddr, lport, raddr, rport, handshake_ms, start_ts, established_ts, closed_ts, states,
+              transitions, complete, lifetime_ms, tx_kb, rx_kb, retransmits, loss_probes,
+              (SELECT string_agg(x, ',') FROM (
+                 SELECT cp.evidence || ':' || cp.pid || ':' || coalesce(p.pid || '@' || coalesce(p.start_ts, p.exec_ts, p.exit_ts, ''), '') AS x
+                 FROM tcp_connection_pid cp LEFT JOIN process p ON p.id = cp.process_id
+                 WHERE cp.connection_id = c.id ORDER BY x)) AS pids
+       FROM tcp_connection c
+       ORDER BY start_ts, skaddr, side, lport, rport`,
+    )
+    .raw()
+    .all()
+  return { lines, records, processes, connections }
 }

@@ -1,9 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync } from 'node:fs'
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { generate } from '../../src/gen/generate.js'
+import { ingest } from '../../src/ingest/ingest.js'
 import { openStore } from '../../src/store/open.js'
 import { canonicalDump } from '../helpers/canonical.js'
 
@@ -42,14 +44,16 @@ describe('crash consistency', () => {
       const reference = canonicalDump(s, dir)
       s.close()
 
+      // Each database takes up to 3 kills, each at a different point of the
+      // run (startup included), then a clean rerun; only kills that really
+      // interrupted an ingest count, until KILLS of them.
       let killed = 0
-      const perDb = 5
-      for (let d = 0; d < Math.ceil(KILLS / perDb); d++) {
-        const db = join(root, `crash-${String(d)}.db`)
-        for (let k = 0; k < perDb; k++) {
-          // spread the kill points over the whole run, startup included
-          const i = d * perDb + k
-          const at = 40 + Math.round(((i * 7919) % KILLS) / KILLS * duration)
+      let attempts = 0
+      let d = 0
+      while (killed < KILLS && attempts < KILLS * 3) {
+        const db = join(root, `crash-${String(d++)}.db`)
+        for (let k = 0; k < 3 && killed < KILLS; k++) {
+          const at = 30 + Math.round((((attempts++ * 7919) % 97) / 97) * duration * 0.9)
           if ((await killAfter(dir, db, at)) === 'killed') killed++
         }
         const rerun = spawnSync(process.execPath, ingestArgs(dir, db))
@@ -57,18 +61,86 @@ describe('crash consistency', () => {
         const store = openStore(db)
         try {
           expect(store.sqlite.prepare('PRAGMA quick_check').pluck().get()).toBe('ok')
-          const dump = canonicalDump(store, dir)
-          expect(dump.lines).toEqual(reference.lines)
-          expect(dump.records).toEqual(reference.records)
-          expect(dump.processes).toEqual(reference.processes)
+          expect(canonicalDump(store, dir)).toEqual(reference)
         } finally {
           store.close()
         }
       }
-      console.log(`crash consistency: ${String(killed)} of ${String(KILLS)} ingest runs killed mid-way, all recovered`)
-      // most runs must really have been killed mid-way for this to mean anything
-      expect(killed).toBeGreaterThan(KILLS * 0.6)
+      console.log(`crash consistency: ${String(killed)} ingest runs killed mid-way (${String(attempts)} tries, ${String(d)} databases), all recovered`)
+      expect(killed).toBe(KILLS)
     },
     600_000,
+  )
+
+  const WATCH_KILLS = Number(process.env.TRACEDB_WATCH_KILL_POINTS ?? 12)
+
+  test.skipIf(!existsSync(CLI))(
+    `kill -9 of watch at ${String(WATCH_KILLS)} points while the tools write: equals a one-shot ingest`,
+    async () => {
+      const root = mkdtempSync(join(tmpdir(), 'tracedb-crash-watch-'))
+      const source = join(root, 'source')
+      await generate(source, { processes: 3000, seed: 21, opensPerProcess: 1 })
+      const names = ['execsnoop.log', 'exitsnoop.log', 'opensnoop.log', 'tcpstates.log', 'tcplife.log']
+      const data = names.map((n) => readFileSync(join(source, n)))
+      const written = names.map(() => 0)
+      const dir = join(root, 'logs')
+      mkdirSync(dir)
+      const db = join(root, 'watch.db')
+      const start = async () => {
+        const child = spawn(process.execPath, [CLI, 'watch', dir, '--db', db, '--date', '2026-11-28', '--tz', 'UTC', '-q'], {
+          stdio: ['ignore', 'ignore', 'pipe'],
+        })
+        let err = ''
+        await new Promise<void>((ok, fail) => {
+          child.stderr.on('data', (b: Buffer) => {
+            err += b.toString()
+            if (err.includes('watching')) ok()
+          })
+          child.once('exit', (code) => fail(new Error(`watch exited early (${String(code)}): ${err}`)))
+        })
+        return child
+      }
+      let child = await start()
+      let kills = 0
+      let step = 0
+      const total = data.reduce((a, b) => a + b.length, 0)
+      const chunk = Math.ceil(total / 300)
+      while (written.some((w, i) => w < data[i]!.length)) {
+        step++
+        names.forEach((n, i) => {
+          const buf = data[i]!
+          const end = Math.min(buf.length, written[i]! + Math.ceil((chunk * buf.length) / total) + (step % 7) * 13)
+          if (end > written[i]!) appendFileSync(join(dir, n), buf.subarray(written[i], end))
+          written[i] = end
+        })
+        // kill at irregular steps: mid-batch, mid-derive, right after a write
+        if (kills < WATCH_KILLS && step % 23 === 11) {
+          await sleep(step % 3 === 0 ? 0 : (step * 37) % 120)
+          child.kill('SIGKILL')
+          await new Promise((ok) => child.once('exit', ok))
+          kills++
+          child = await start()
+        }
+        await sleep(2)
+      }
+      await sleep(500)
+      const exited = new Promise<number | null>((ok) => child.once('exit', (code) => ok(code)))
+      child.kill('SIGINT')
+      expect(await exited).toBe(0)
+      expect(kills).toBe(WATCH_KILLS)
+
+      const oneShot = openStore(join(root, 'oneshot.db'))
+      await ingest(oneShot, { paths: [dir], date: '2026-11-28', tz: 'UTC' })
+      const live = openStore(db)
+      try {
+        expect(live.sqlite.prepare('PRAGMA quick_check').pluck().get()).toBe('ok')
+        expect(canonicalDump(live, dir)).toEqual(canonicalDump(oneShot, dir))
+      } finally {
+        live.close()
+        oneShot.close()
+      }
+      console.log(`crash consistency: watch killed ${String(kills)} times while 5 files grew, final database equals a one-shot ingest`)
+    },
+    300_000,
   )
 })
