@@ -40,11 +40,12 @@ status (tool, text) AS (
 ),
 io AS (SELECT e.* FROM biosnoop_event e WHERE e.capture_id = :capture AND e.pid IN (SELECT pid FROM tp) AND e.process_id IN (SELECT id FROM tree)),
 files AS (SELECT e.* FROM filelife_event e WHERE e.capture_id = :capture AND e.pid IN (SELECT pid FROM tp) AND e.process_id IN (SELECT id FROM tree)),
-reclaim AS (SELECT e.* FROM drsnoop_event e WHERE e.capture_id = :capture AND e.pid IN (SELECT pid FROM tp) AND e.process_id IN (SELECT id FROM tree)),
+-- libbpf drsnoop prints thread IDs only: by the linked instance
+reclaim AS (SELECT e.* FROM drsnoop_event e WHERE e.capture_id = :capture AND e.process_id IN (SELECT id FROM tree)),
 shm AS (SELECT e.* FROM shmsnoop_event e WHERE e.capture_id = :capture AND e.pid IN (SELECT pid FROM tp) AND e.process_id IN (SELECT id FROM tree)),
 -- sofdsnoop prints thread IDs only
 fds AS (SELECT e.* FROM sofdsnoop_event e WHERE e.capture_id = :capture AND e.tid IN (SELECT pid FROM tp) AND e.process_id IN (SELECT id FROM tree)),
-opens AS (SELECT e.* FROM opensnoop_event e WHERE e.capture_id = :capture AND e.pid IN (SELECT pid FROM tp) AND e.process_id IN (SELECT id FROM tree)),
+opens AS (SELECT e.* FROM opensnoop_event e WHERE e.capture_id = :capture AND (e.pid IN (SELECT pid FROM tp) OR (e.pid IS NULL AND e.tid IN (SELECT pid FROM tp))) AND e.process_id IN (SELECT id FROM tree)),
 signals AS (SELECT e.* FROM killsnoop_event e WHERE e.capture_id = :capture AND e.pid IN (SELECT pid FROM tp) AND e.process_id IN (SELECT id FROM tree)),
 conns AS (
   SELECT c.*

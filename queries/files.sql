@@ -1,0 +1,26 @@
+-- @name files
+-- @description Short-lived files (filelife: created and deleted while traced) deleted by the process tree under PID (every instance of PID and all its descendants): time of deletion (UTC), the deleting process, the file's age and name. Ordered by time.
+-- @param pid integer The root process ID
+-- @param instance integer = null Only below this one instance (process.id) of PID
+WITH RECURSIVE tree (id, depth) AS (
+  SELECT id, 0
+  FROM process
+  WHERE capture_id = :capture AND pid = :pid AND (:instance IS NULL OR id = :instance)
+  UNION ALL
+  SELECT c.id, t.depth + 1
+  FROM process c
+  JOIN tree t ON c.parent_id = t.id
+  WHERE t.depth < 10000
+),
+-- the tree's PIDs: each tool's rows are reached through its (capture_id, pid) index
+tp (pid) AS (SELECT DISTINCT p.pid FROM tree t JOIN process p ON p.id = t.id)
+SELECT
+  strftime('%Y-%m-%dT%H:%M:%fZ', e.ts / 1e9, 'unixepoch') AS time_utc,
+  e.pid,
+  e.comm,
+  e.age_s,
+  e.file,
+  e.process_id
+FROM filelife_event e
+WHERE e.capture_id = :capture AND e.pid IN (SELECT pid FROM tp) AND e.process_id IN (SELECT id FROM tree)
+ORDER BY e.ts IS NULL, e.ts, e.line_id
