@@ -29,4 +29,11 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  {
+    // plain Node scripts beside the examples: lint without type information
+    files: ['examples/**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: { process: 'readonly', console: 'readonly' } },
+    rules: { ...tseslint.configs.disableTypeChecked.rules, 'no-console': 'off' },
+  },
 )

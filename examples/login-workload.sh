@@ -20,6 +20,7 @@
 #
 # Needs: root, openssh-server and openssh-client
 #   (apt-get install -y openssh-server openssh-client).
+# Environment: LOGINS (default 3), PORT (default 2222), USE_PAM (yes/no).
 # Network traffic: 127.0.0.1 only.
 #
 # Usage: sudo examples/login-workload.sh OUTDIR
@@ -28,6 +29,9 @@ set -euo pipefail
 
 OUT=${1:?usage: login-workload.sh OUTDIR}
 LOGINS=${LOGINS:-3}
+# USE_PAM=no: the "after" of a before/after comparison: no PAM session, so
+# no pam_motd and no run-parts /etc/update-motd.d on login
+USE_PAM=${USE_PAM:-yes}
 PORT=${PORT:-2222}
 mkdir -p "$OUT"
 
@@ -59,7 +63,7 @@ PermitRootLogin prohibit-password
 PubkeyAuthentication yes
 PasswordAuthentication no
 KbdInteractiveAuthentication no
-UsePAM yes
+UsePAM $USE_PAM
 PrintMotd no
 PrintLastLog yes
 X11Forwarding no

@@ -26,12 +26,13 @@ captured (format) AS (
   SELECT DISTINCT format FROM source WHERE capture_id = :capture AND format IS NOT NULL
 ),
 -- what a tool's empty section says
-status (tool, text) AS (
+status (tool, text, short) AS (
   SELECT f.tool,
     CASE WHEN f.tool IN (SELECT format FROM captured)
       THEN 'no data: ' || f.tool || ' was captured, nothing from this tree'
       ELSE 'tool not captured: no ' || f.tool || ' log in this capture'
-    END
+    END,
+    CASE WHEN f.tool IN (SELECT format FROM captured) THEN 'no data' ELSE 'tool not captured' END
   FROM (
     SELECT 'biosnoop' AS tool UNION ALL SELECT 'filelife' UNION ALL SELECT 'drsnoop'
     UNION ALL SELECT 'shmsnoop' UNION ALL SELECT 'sofdsnoop' UNION ALL SELECT 'opensnoop'
@@ -58,12 +59,12 @@ conns AS (
 ),
 rows (ord, sub, section, item, value, detail) AS (
   -- the root: every instance of PID in the capture
-  SELECT 10, p.id, 'root', p.comm || ' ' || p.pid, p.lifetime_s,
-    CASE WHEN p.seen_exit = 1 THEN 'lifetime s; ' ELSE 'running past the capture end; ' END || coalesce(p.args, p.comm)
+  SELECT 10, p.id, 'root', p.comm, p.lifetime_s,
+    CASE WHEN p.seen_exit = 1 THEN 'lifetime s; pid ' ELSE 'running past the capture end; pid ' END || p.pid || ': ' || coalesce(p.args, p.comm)
   FROM tree t JOIN process p ON p.id = t.id
   WHERE t.depth = 0
   UNION ALL
-  SELECT 10, 0, 'root', 'pid ' || :pid, NULL, 'not found in this capture: no execsnoop/exitsnoop line names it'
+  SELECT 10, 0, 'root', 'pid ' || :pid, 'not found', 'no execsnoop/exitsnoop line of this capture names it'
   WHERE NOT EXISTS (SELECT 1 FROM tree)
   UNION ALL
   SELECT 20, 1, 'descendants', 'total', count(*), 'process instances below the root' FROM d
@@ -100,7 +101,7 @@ rows (ord, sub, section, item, value, detail) AS (
     LIMIT 8
   ) s
   UNION ALL
-  SELECT 40, rn, 'longest-lived', comm || ' ' || pid, lifetime_s, coalesce(args, comm)
+  SELECT 40, rn, 'longest-lived', comm, lifetime_s, 'pid ' || pid || ': ' || coalesce(args, comm)
   FROM (
     SELECT comm, pid, lifetime_s, args, row_number() OVER (ORDER BY lifetime_s DESC, id) AS rn
     FROM d
@@ -120,36 +121,36 @@ rows (ord, sub, section, item, value, detail) AS (
   UNION ALL
   SELECT 60, 2, 'block I/O', 'bytes', sum(bytes), 'avg latency ' || round(avg(lat_ms), 3) || ' ms, max ' || max(lat_ms) || ' ms' FROM io HAVING count(*) > 0
   UNION ALL
-  SELECT 60, 0, 'block I/O', 'status', NULL, text FROM status WHERE tool = 'biosnoop' AND NOT EXISTS (SELECT 1 FROM io)
+  SELECT 60, 0, 'block I/O', 'status', short, text FROM status WHERE tool = 'biosnoop' AND NOT EXISTS (SELECT 1 FROM io)
   UNION ALL
   -- short-lived files
   SELECT 61, 1, 'short-lived files', 'files', count(*), 'created and deleted, avg age ' || round(avg(age_s), 3) || ' s' FROM files HAVING count(*) > 0
   UNION ALL
-  SELECT 61, 0, 'short-lived files', 'status', NULL, text FROM status WHERE tool = 'filelife' AND NOT EXISTS (SELECT 1 FROM files)
+  SELECT 61, 0, 'short-lived files', 'status', short, text FROM status WHERE tool = 'filelife' AND NOT EXISTS (SELECT 1 FROM files)
   UNION ALL
   -- direct reclaim
   SELECT 62, 1, 'reclaim stalls', 'stalls', count(*), round(sum(lat_ms), 3) || ' ms in total, max ' || max(lat_ms) || ' ms' FROM reclaim HAVING count(*) > 0
   UNION ALL
-  SELECT 62, 0, 'reclaim stalls', 'status', NULL, text FROM status WHERE tool = 'drsnoop' AND NOT EXISTS (SELECT 1 FROM reclaim)
+  SELECT 62, 0, 'reclaim stalls', 'status', short, text FROM status WHERE tool = 'drsnoop' AND NOT EXISTS (SELECT 1 FROM reclaim)
   UNION ALL
   -- shared memory and fd passing
   SELECT 63, 1, 'shared memory', 'calls', count(*), count(DISTINCT shmid) || ' segments' FROM shm HAVING count(*) > 0
   UNION ALL
-  SELECT 63, 0, 'shared memory', 'status', NULL, text FROM status WHERE tool = 'shmsnoop' AND NOT EXISTS (SELECT 1 FROM shm)
+  SELECT 63, 0, 'shared memory', 'status', short, text FROM status WHERE tool = 'shmsnoop' AND NOT EXISTS (SELECT 1 FROM shm)
   UNION ALL
   SELECT 64, 1, 'fd passing', 'fds passed', count(*), sum(CASE WHEN action = 'SEND' THEN 1 ELSE 0 END) || ' sent, ' || sum(CASE WHEN action = 'RECV' THEN 1 ELSE 0 END) || ' received' FROM fds HAVING count(*) > 0
   UNION ALL
-  SELECT 64, 0, 'fd passing', 'status', NULL, text FROM status WHERE tool = 'sofdsnoop' AND NOT EXISTS (SELECT 1 FROM fds)
+  SELECT 64, 0, 'fd passing', 'status', short, text FROM status WHERE tool = 'sofdsnoop' AND NOT EXISTS (SELECT 1 FROM fds)
   UNION ALL
   -- opens
   SELECT 65, 1, 'opens', 'opens', count(*), count(DISTINCT path) || ' paths, ' || sum(CASE WHEN fd IS NULL OR err <> 0 THEN 1 ELSE 0 END) || ' failed' FROM opens HAVING count(*) > 0
   UNION ALL
-  SELECT 65, 0, 'opens', 'status', NULL, text FROM status WHERE tool = 'opensnoop' AND NOT EXISTS (SELECT 1 FROM opens)
+  SELECT 65, 0, 'opens', 'status', short, text FROM status WHERE tool = 'opensnoop' AND NOT EXISTS (SELECT 1 FROM opens)
   UNION ALL
   -- signals sent by the tree
   SELECT 66, 1, 'signals', 'sent', count(*), count(DISTINCT tpid) || ' targets' FROM signals HAVING count(*) > 0
   UNION ALL
-  SELECT 66, 0, 'signals', 'status', NULL, text FROM status WHERE tool = 'killsnoop' AND NOT EXISTS (SELECT 1 FROM signals)
+  SELECT 66, 0, 'signals', 'status', short, text FROM status WHERE tool = 'killsnoop' AND NOT EXISTS (SELECT 1 FROM signals)
   UNION ALL
   -- TCP
   SELECT 70, 1, 'tcp', 'connections', count(*), sum(CASE WHEN side = 'server' THEN 1 ELSE 0 END) || ' server side, ' || sum(CASE WHEN side = 'client' THEN 1 ELSE 0 END) || ' client side' FROM conns HAVING count(*) > 0
@@ -160,15 +161,16 @@ rows (ord, sub, section, item, value, detail) AS (
   UNION ALL
   SELECT 70, 4, 'tcp', 'retransmits', sum(retransmits), sum(loss_probes) || ' tail loss probes' FROM conns HAVING count(retransmits) > 0
   UNION ALL
-  SELECT 70, 5, 'tcp', 'retransmits', NULL, text FROM status WHERE tool = 'tcpretrans' AND EXISTS (SELECT 1 FROM conns) AND NOT EXISTS (SELECT 1 FROM conns WHERE retransmits IS NOT NULL)
+  SELECT 70, 5, 'tcp', 'retransmits', short, text FROM status WHERE tool = 'tcpretrans' AND EXISTS (SELECT 1 FROM conns) AND NOT EXISTS (SELECT 1 FROM conns WHERE retransmits IS NOT NULL)
   UNION ALL
-  SELECT 71, rn, 'tcp connections', side || ' ' || laddr || ':' || lport || ' <-> ' || raddr || ':' || rport, handshake_ms,
-    'handshake ms; ' || coalesce('lifetime ' || lifetime_ms || ' ms, tx ' || tx_kb || ' KB, rx ' || rx_kb || ' KB', 'no tcplife row')
+  SELECT 71, rn, 'tcp connections', side || CASE WHEN side = 'server' THEN ' :' || lport ELSE ' to :' || rport END, handshake_ms,
+    'handshake ms; ' || laddr || ':' || lport || ' <-> ' || raddr || ':' || rport || '; '
+      || coalesce('lifetime ' || lifetime_ms || ' ms, tx ' || tx_kb || ' KB, rx ' || rx_kb || ' KB', 'no tcplife row')
       || coalesce(', ' || retransmits || ' retransmits', '')
   FROM (SELECT conns.*, row_number() OVER (ORDER BY start_ts, id) AS rn FROM conns) s
   WHERE rn <= 10
   UNION ALL
-  SELECT 70, 0, 'tcp', 'status', NULL, text FROM status WHERE tool = 'tcpstates' AND NOT EXISTS (SELECT 1 FROM conns)
+  SELECT 70, 0, 'tcp', 'status', short, text FROM status WHERE tool = 'tcpstates' AND NOT EXISTS (SELECT 1 FROM conns)
 )
 SELECT section, item, value, detail
 FROM rows

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
@@ -7,6 +7,7 @@ import { generate } from '../src/gen/generate.js'
 import { ingest } from '../src/ingest/ingest.js'
 import { openStore } from '../src/store/open.js'
 import { runCli } from './helpers/cli.js'
+import { EXECSNOOP_T_U_X_HEADER, EXITSNOOP_T_HEADER, execLine, exitLine } from './helpers/logs.js'
 
 /** The Chrome trace-event format's rules for the phases tracedb writes. */
 function validate(events: readonly TraceEvent[]): string[] {
@@ -21,10 +22,10 @@ function validate(events: readonly TraceEvent[]): string[] {
         if (!e.args || (e.name.endsWith('_name') ? typeof e.args.name !== 'string' : typeof e.args.sort_index !== 'number')) errors.push(`${where}: args`)
         break
       case 'X':
-        if (typeof e.ts !== 'number' || typeof e.dur !== 'number' || e.dur < 0 || !Number.isFinite(e.ts)) errors.push(`${where}: ts/dur`)
+        if (typeof e.ts !== 'number' || typeof e.dur !== 'number' || e.dur < 0 || !Number.isFinite(e.ts) || e.ts < 0) errors.push(`${where}: ts/dur`)
         break
       case 'i':
-        if (typeof e.ts !== 'number' || !['t', 'p', 'g'].includes(e.s ?? '')) errors.push(`${where}: ts/s`)
+        if (typeof e.ts !== 'number' || e.ts < 0 || !['t', 'p', 'g'].includes(e.s ?? '')) errors.push(`${where}: ts/s`)
         break
       default:
         errors.push(`${where}: phase`)
@@ -81,5 +82,50 @@ describe('perfetto export', () => {
     const r = await runCli('export', '99999', '--db', db)
     expect(r.code).toBe(2)
     expect(r.stderr).toMatch(/no process with PID 99999/)
+  })
+
+  test('a reused PID: each exec on its own instance\'s track, every instance drawn once, no negative times', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'tracedb-export-reuse-')), 'cap')
+    mkdirSync(dir)
+    writeFileSync(
+      join(dir, 'execsnoop.log'),
+      [
+        EXECSNOOP_T_U_X_HEADER,
+        execLine('10:00:01', 100, 1, 'root', '/usr/bin/root'),
+        execLine('10:00:02', 200, 100, 'first', '/usr/bin/first'),
+        execLine('10:00:20', 200, 100, 'second', '/usr/bin/second'),
+        execLine('10:00:21', 300, 200, 'third', '/usr/bin/third'),
+      ].join('\n') + '\n',
+    )
+    writeFileSync(
+      join(dir, 'exitsnoop.log'),
+      [
+        EXITSNOOP_T_HEADER,
+        // the exec printed at 10:00:02 belongs to a process that exited at 10:00:02.300 after 0.30 s
+        exitLine('10:00:02.300', 200, 100, 'first', 0.3),
+        exitLine('10:00:22.000', 300, 200, 'third', 0.9),
+        exitLine('10:00:23.000', 200, 100, 'second', 3.2),
+      ].join('\n') + '\n',
+    )
+    const store = openStore(':memory:')
+    try {
+      await ingest(store, { paths: [dir], date: '2026-11-28', tz: 'UTC' })
+      const captureId = store.sqlite.prepare('SELECT id FROM capture').pluck().get() as number
+      const trace = await exportPerfetto(store, { captureId, pid: 100 })
+      expect(validate(trace.traceEvents)).toEqual([])
+      const names = new Map(trace.traceEvents.filter((e) => e.name === 'process_name').map((e) => [e.pid, String(e.args?.name)]))
+      expect([...names.values()].map((n) => n.split('  ')[0])).toEqual(['root 100', 'first 200', 'second 200', 'third 300'])
+      const execs = trace.traceEvents.filter((e) => e.cat === 'execsnoop').map((e) => [e.name, names.get(e.pid)?.split('  ')[0]])
+      expect(execs).toEqual(
+        expect.arrayContaining([
+          ['exec /usr/bin/first', 'first 200'],
+          ['exec /usr/bin/second', 'second 200'],
+          ['exec /usr/bin/third', 'third 300'],
+        ]),
+      )
+      expect(Math.min(...trace.traceEvents.filter((e) => e.ts !== undefined).map((e) => e.ts!))).toBe(0)
+    } finally {
+      store.close()
+    }
   })
 })

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
+import { compareSummaries } from '../src/compare.js'
 import { ingest } from '../src/ingest/ingest.js'
 import { loadCatalog } from '../src/queries/catalog.js'
 import { bindParams, resolveCapture, runQuery } from '../src/queries/run.js'
@@ -154,15 +155,48 @@ describe('real ssh-login capture: TCP (libbpf tcpstates -T, tcplife -T)', () => 
     expect(get('sessions', 'count')?.value).toBe(3)
     expect(get('sessions', 'lifetime max s')?.value).toBe(0.49)
     expect(get('top spawners', 'bash')?.value).toBe(403)
-    expect(rows.find((r) => r.section === 'longest-lived')?.item).toBe('sshd 8981')
-    expect(get('block I/O', 'status')?.detail).toBe('tool not captured: no biosnoop log in this capture')
+    expect(rows.find((r) => r.section === 'longest-lived')).toMatchObject({ item: 'sshd', value: 0.49 })
+    expect(rows.find((r) => r.section === 'longest-lived')?.detail).toMatch(/^pid 8981: \/usr\/sbin\/sshd/)
+    expect(get('block I/O', 'status')).toMatchObject({ value: 'tool not captured', detail: 'tool not captured: no biosnoop log in this capture' })
     expect(get('opens', 'status')?.detail).toBe('tool not captured: no opensnoop log in this capture')
     expect(get('tcp', 'connections')?.value).toBe(6)
     expect(get('tcp', 'handshake avg ms')?.detail).toBe('max 0.218 ms')
     expect(get('tcp', 'retransmits')?.detail).toBe('tool not captured: no tcpretrans log in this capture')
     expect(rows.filter((r) => r.section === 'tcp connections')).toHaveLength(6)
     // a PID that is not in the capture says so instead of printing zeros only
-    expect(run('summary', '999999').find((r) => r.section === 'root')?.detail).toMatch(/not found in this capture/)
+    expect(run('summary', '999999').find((r) => r.section === 'root')).toMatchObject({ value: 'not found' })
+  })
+})
+
+describe('real before/after: the same logins without PAM (no update-motd.d)', () => {
+  test('compare shows the motd scripts gone and the rest of the tree unchanged', async () => {
+    const NOPAM = join(import.meta.dirname, 'fixtures', 'captures', 'ssh-login-nopam')
+    const s = openStore(':memory:')
+    try {
+      await ingest(s, { paths: [DIR], capture: 'before' })
+      const after = await ingest(s, { paths: [NOPAM], capture: 'after' })
+      expect(after.files.map((f) => [f.format, f.bad])).toEqual([
+        ['execsnoop', 0],
+        ['exitsnoop', 0],
+        ['opensnoop', 0],
+        ['tcplife', 0],
+        ['tcpstates', 0],
+      ])
+      const pidB = Number(readFileSync(join(NOPAM, 'sshd.pid'), 'utf8').trim())
+      const { rows } = compareSummaries(s, { captureA: 'before', captureB: 'after', pidA: SSHD, pidB })
+      const row = (section: string, item: string) => rows.find((r) => r.section === section && r.item === item)
+      expect(row('descendants', 'total')).toMatchObject({ A: 437, B: 425, change: '-12 (-2.7%)' })
+      expect(row('descendants', "exec'd")).toMatchObject({ A: 212, B: 200, change: '-12 (-5.7%)' })
+      expect(row('descendants', 'fork-only')).toMatchObject({ A: 225, B: 225, change: '' })
+      expect(row('top spawners', '10-uname')).toMatchObject({ A: 3, B: null, change: 'gone' })
+      expect(row('top spawners', 'bash')).toMatchObject({ A: 403, B: 403, change: '' })
+      expect(row('tcp', 'connections')).toMatchObject({ A: 6, B: 6, change: '' })
+      // opensnoop ran only in the second capture
+      expect(row('opens', 'status')).toMatchObject({ A: 'tool not captured', change: 'gone' })
+      expect(row('opens', 'opens')?.change).toBe('new')
+    } finally {
+      s.close()
+    }
   })
 })
 

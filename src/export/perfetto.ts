@@ -17,7 +17,7 @@ export interface TraceEvent {
   readonly ph: 'X' | 'i' | 'M'
   readonly pid: number
   readonly tid: number
-  readonly ts?: number
+  ts?: number
   readonly dur?: number
   readonly s?: 't' | 'p' | 'g'
   readonly cat?: string
@@ -70,7 +70,7 @@ export async function exportPerfetto(store: Store, options: PerfettoOptions): Pr
       )
       SELECT p.id, p.parent_id, t.depth, p.pid, p.ppid, p.comm, p.args, p.start_ts / 1000 AS start_us,
              p.exit_ts / 1000 AS exit_us, p.lifetime_s, p.exit_code, p.signal, p.inferred, p.fork_only
-      FROM tree t JOIN process p ON p.id = t.id`.execute(db)
+      FROM (SELECT id, max(depth) AS depth FROM tree GROUP BY id) t JOIN process p ON p.id = t.id`.execute(db)
   ).rows
   const bounds = await db
     .selectFrom('log_line as l')
@@ -85,7 +85,8 @@ export async function exportPerfetto(store: Store, options: PerfettoOptions): Pr
     .get(options.captureId, options.captureId) as { lo: number | null; hi: number | null }
   const lo = times.lo ?? 0
   const hi = times.hi ?? lo
-  const rel = (us: number): number => us - lo
+  // times are absolute µs until the end, then shifted so the earliest is 0
+  const rel = (us: number): number => us
 
   // depth-first order, children by start time
   const kids = new Map<number | null, Node[]>()
@@ -141,25 +142,24 @@ export async function exportPerfetto(store: Store, options: PerfettoOptions): Pr
     list.push(n)
     byPid.set(n.pid, list)
   }
-  const SLACK = 2_000_000
-  const owner = (pid: number, us: number | null): Node | undefined =>
-    (byPid.get(pid) ?? []).find(
-      (n) => us === null || ((n.start_us === null || us >= n.start_us - SLACK) && (n.exit_us === null || us <= n.exit_us + SLACK)),
-    )
+  // the process instance each event is linked to (PID reuse aware, see derive/link.ts)
+  const byId = new Map(ordered.map((n) => [n.id, n]))
   for (const f of FORMATS) {
-    if (f.name === 'exitsnoop' || !f.columns.some((c) => c.name === 'pid')) continue
+    if (f.name === 'exitsnoop') continue
     const table = `${f.name}_event`
     const exists = store.sqlite.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table)
-    if (!exists || byPid.size === 0) continue
-    const pids = [...byPid.keys()]
-    for (let i = 0; i < pids.length; i += 500) {
-      const chunk = pids.slice(i, i + 500)
+    if (!exists || byId.size === 0) continue
+    const ids = [...byId.keys()]
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500)
       const rows = store.sqlite
-        .prepare(`SELECT *, ts / 1000 AS ts_us FROM ${table} WHERE capture_id = ? AND ts IS NOT NULL AND pid IN (${chunk.map(() => '?').join(',')})`)
+        .prepare(
+          `SELECT *, ts / 1000 AS ts_us FROM ${table} WHERE capture_id = ? AND ts IS NOT NULL AND process_id IN (${chunk.map(() => '?').join(',')})`,
+        )
         .all(options.captureId, ...chunk) as Record<string, unknown>[]
       for (const r of rows) {
         const us = r.ts_us as number
-        const n = owner(r.pid as number, us)
+        const n = byId.get(r.process_id as number)
         if (!n) continue
         const args: Record<string, unknown> = {}
         for (const c of f.columns) if (r[c.name] !== null && r[c.name] !== undefined) args[c.name] = r[c.name]
@@ -168,12 +168,16 @@ export async function exportPerfetto(store: Store, options: PerfettoOptions): Pr
           f.name === 'execsnoop'
             ? `exec ${typeof r.filename === 'string' ? r.filename : ''}${r.ret !== 0 ? ` (failed ${String(r.ret)})` : ''}`
             : f.name === 'tcpstates'
-              ? `tcp ${String(r.oldstate)} -> ${String(r.newstate)} ${String(r.lport)}->${String(r.rport)}`
+              ? `tcp ${String(r.oldstate)} -> ${String(r.newstate)} ${String(r.lport)}${r.rport === null ? '' : `->${Number(r.rport)}`}`
               : f.name
         events.push({ name, cat: f.name, ph: 'i', s: 't', pid: n.id, tid: n.id, ts: rel(us), args })
       }
     }
   }
+  let origin = Infinity
+  for (const e of events) if (e.ts !== undefined && e.ts < origin) origin = e.ts
+  if (!Number.isFinite(origin)) origin = lo
+  for (const e of events) if (e.ts !== undefined) e.ts -= origin
   return {
     traceEvents: events,
     displayTimeUnit: 'ms',
@@ -183,7 +187,7 @@ export async function exportPerfetto(store: Store, options: PerfettoOptions): Pr
       root_pid: options.pid,
       processes: ordered.length,
       capture_lines: bounds?.lines ?? 0,
-      time_origin_utc: new Date(lo / 1000).toISOString(),
+      time_origin_utc: new Date(origin / 1000).toISOString(),
     },
   }
 }
