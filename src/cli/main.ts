@@ -13,6 +13,7 @@ import { rebuildCommand } from './commands/rebuild.js'
 import { checkCommand } from './commands/check.js'
 import { recordCommand } from './commands/record.js'
 import { exportCommand } from './commands/export.js'
+import { compareCommand } from './commands/compare.js'
 import { isTty } from './common.js'
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -41,6 +42,7 @@ Examples:
   program.addCommand(queryCommand())
   program.addCommand(sqlCommand())
   program.addCommand(exportCommand())
+  program.addCommand(compareCommand())
   program.addCommand(schemaCommand())
   program.addCommand(rebuildCommand())
   program.addCommand(checkCommand())

@@ -1,0 +1,78 @@
+import { Command } from 'commander'
+import { compareSummaries } from '../../compare.js'
+import { UsageError } from '../../errors.js'
+import { openStore } from '../../store/open.js'
+import { dbOption, isTty, type CommonFlags } from '../common.js'
+import { outputFormat, render } from '../output.js'
+
+interface CompareFlags extends CommonFlags {
+  capture?: string
+  captureB?: string
+  query: string
+  queries: string[]
+  json?: boolean
+  csv?: boolean
+}
+
+function pidArg(text: string, name: string): number {
+  if (!/^\d+$/.test(text)) {
+    throw new UsageError(`${name} must be a process ID (a number), got "${text}"`, {
+      hint: 'e.g. tracedb compare 1442 1501 --capture before --capture-b after',
+    })
+  }
+  return Number(text)
+}
+
+export function compareCommand(): Command {
+  return dbOption(
+    new Command('compare')
+      .description(
+        'Before/after: the summary of the process tree of PID_A in one capture next to that of PID_B in another (or the same) capture, joined by section and item, with what changed (descendants went from 128 to 3: -125 (-97.7%); new, gone).',
+      )
+      .argument('<pid_a>', 'root process ID in capture A')
+      .argument('[pid_b]', 'root process ID in capture B (default: PID_A)')
+      .option('-c, --capture <name>', 'capture A (default: the most recently ingested)')
+      .option('-b, --capture-b <name>', 'capture B (default: the same as capture A)')
+      .option('-q, --query <name>', 'the summary-shaped query to run on both sides (a pid parameter; section, item, value columns)', 'summary')
+      .option('--queries <dir>', 'also read named queries from DIR (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+      .option('--json', 'print rows as a JSON array of objects')
+      .option('--csv', 'print rows as CSV')
+      .addHelpText(
+        'after',
+        `
+Columns: section, item, A, B, change. change is "" when equal, "-125 (-97.7%)"
+for numbers, "changed" for other differences, "new"/"gone" for rows only one
+side has.
+
+Examples:
+  $ tracedb ingest ./before --capture before && tracedb ingest ./after --capture after
+  $ tracedb compare 1442 1501 --capture before --capture-b after
+  $ tracedb compare 1442 1442 --capture before --capture-b after --json
+  $ tracedb compare 1442 1501 -c before -b after --query my-summary --queries ./my-queries`,
+      ),
+  ).action((pidAText: string, pidBText: string | undefined, flags: CompareFlags) => {
+    const pidA = pidArg(pidAText, 'PID_A')
+    const pidB = pidBText === undefined ? pidA : pidArg(pidBText, 'PID_B')
+    const store = openStore(flags.db, { readonly: true })
+    try {
+      const result = compareSummaries(store, {
+        pidA,
+        pidB,
+        query: flags.query,
+        queries: flags.queries,
+        ...(flags.capture === undefined ? {} : { captureA: flags.capture }),
+        ...(flags.captureB === undefined ? {} : { captureB: flags.captureB }),
+      })
+      const format = outputFormat(flags)
+      const color = isTty(process.stdout)
+      if (format === 'table') {
+        process.stdout.write(
+          `A: pid ${String(result.a.pid)} in capture "${result.a.capture.name}"   B: pid ${String(result.b.pid)} in capture "${result.b.capture.name}"   (query ${result.query})\n\n`,
+        )
+      }
+      process.stdout.write(render(result, format, color))
+    } finally {
+      store.close()
+    }
+  })
+}
