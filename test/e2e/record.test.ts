@@ -3,7 +3,10 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileS
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
+import { createServer, connect } from 'node:net'
 import { ingest } from '../../src/ingest/ingest.js'
+import { loadCatalog } from '../../src/queries/catalog.js'
+import { bindParams, resolveCapture, runQuery } from '../../src/queries/run.js'
 import { record } from '../../src/record/record.js'
 import { openStore } from '../../src/store/open.js'
 import { tracingUnavailable } from '../helpers/tracing.js'
@@ -60,4 +63,56 @@ while :; do sleep 0.05; done
       store.close()
     }
   }, 60_000)
+
+  test.skipIf(why !== undefined)(
+    'for real: every tool that works here, around exec, open, signal and a loopback TCP connection; all rows timed, none bad',
+    async () => {
+      const root = mkdtempSync(join(tmpdir(), 'tracedb-rec-all-'))
+      const dir = join(root, 'logs')
+      const tools = ['execsnoop', 'exitsnoop', 'tcpstates', 'tcplife', 'opensnoop', 'killsnoop', 'drsnoop']
+      const recording = record({ dir, durationMs: 3500, tools })
+      await new Promise((ok) => setTimeout(ok, 2000))
+      // a TCP connection over loopback, served and closed by this test
+      const server = createServer((sock) => sock.end('hello\n'))
+      await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok))
+      const port = (server.address() as { port: number }).port
+      await new Promise<void>((ok, fail) => {
+        const c = connect(port, '127.0.0.1')
+        c.on('data', () => c.end())
+        c.on('close', () => ok())
+        c.on('error', fail)
+      })
+      await new Promise<void>((ok) => server.close(() => ok()))
+      await new Promise((ok) => spawn('bash', ['-c', 'cat /etc/hostname > /dev/null; sleep 5 & kill -TERM $!; wait']).once('exit', ok))
+      const meta = await recording
+      const recorded = Object.keys(meta.tools).sort()
+      expect(recorded).toEqual(expect.arrayContaining(['execsnoop', 'exitsnoop', 'tcpstates', 'tcplife']))
+      // the libbpf tools that attach on this kind of kernel must not silently go missing
+      for (const [tool, bin] of [['opensnoop', 'opensnoop'], ['killsnoop', 'sigsnoop']]) if (existsSync(`/usr/sbin/${bin}`)) expect(recorded).toContain(tool)
+      const store = openStore(join(root, 'r.db'))
+      try {
+        const r = await ingest(store, { paths: [dir] })
+        expect(r.files.filter((f) => f.bad > 0).map((f) => `${f.path}: ${JSON.stringify(f.badExamples)}`)).toEqual([])
+        // every row of every tool has an absolute time
+        for (const f of r.files) {
+          if (!f.format || f.records === 0) continue
+          const untimed = store.sqlite.prepare(`SELECT count(*) FROM ${f.format}_event WHERE ts IS NULL`).pluck().get()
+          expect(untimed, f.format).toBe(0)
+        }
+        const q = loadCatalog().get('handshakes')!
+        const rows = runQuery(store, q, bindParams(q, [String(port)]), resolveCapture(store).id).rows
+        expect(rows.map((x) => x.side).sort()).toEqual(['client', 'server'])
+        expect(rows.every((x) => typeof x.handshake_ms === 'number')).toBe(true)
+        if (recorded.includes('opensnoop')) {
+          expect(Number(store.sqlite.prepare("SELECT count(*) FROM opensnoop_event WHERE path = '/etc/hostname'").pluck().get())).toBeGreaterThan(0)
+        }
+        if (recorded.includes('killsnoop')) {
+          expect(Number(store.sqlite.prepare('SELECT count(*) FROM killsnoop_event WHERE sig = 15').pluck().get())).toBeGreaterThan(0)
+        }
+      } finally {
+        store.close()
+      }
+    },
+    60_000,
+  )
 })
