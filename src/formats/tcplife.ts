@@ -1,6 +1,7 @@
 // https://github.com/iovisor/bcc/blob/master/tools/tcplife_example.txt
 import { commonMessage } from './messages.js'
-import type { Layout, LineResult, LogFormat, RecordTime } from './types.js'
+import type { Layout, LineResult, LogFormat } from './types.js'
+import { addr, family, port, readTimes } from './tcp-fields.js'
 
 /**
  * tcplife: one row per TCP socket that reached CLOSE while tracing: its
@@ -29,7 +30,6 @@ export interface TcplifeLayout extends Layout {
 }
 
 const TIME_TOKEN = '(\\d{1,2}:\\d{2}:\\d{2}|\\d+\\.\\d+)'
-const CLOCK = /^(\d{1,2}):(\d{2}):(\d{2})$/
 const INT = /^\d+$/
 const KB = /^\d+(?:\.\d{2})?$/
 const MS = /^\d+\.\d{2}$/
@@ -86,34 +86,8 @@ function detect(line: string): TcplifeLayout | undefined {
   return { variant, flags: flags.filter((f): f is string => typeof f === 'string'), clock, relative, ip, csv }
 }
 
-/** `0.0.0.0` / `::` → NULL (README placeholder; not expected on closed connections). */
-const addr = (a: string): string | null => (a === '0.0.0.0' || a === '::' ? null : a)
-const port = (p: string): number | null => (p === '0' ? null : Number(p))
-const family = (a: string): number => (a.includes(':') ? 6 : 4)
 
-interface Times {
-  time?: RecordTime
-  timeText?: string
-  elapsed: number | null
-}
 
-function readTimes(tokens: readonly string[]): Times | string {
-  const out: Times = { elapsed: null }
-  for (const t of tokens) {
-    const c = CLOCK.exec(t)
-    if (c) {
-      out.time = { kind: 'clock', hour: Number(c[1]), minute: Number(c[2]), second: Number(c[3]), utc: false }
-      out.timeText = t
-    } else if (/^\d+\.\d+$/.test(t)) {
-      out.elapsed = Number(t)
-      if (!out.time || out.time.kind !== 'clock') {
-        out.time = { kind: 'relative', seconds: out.elapsed, since: 'first_event', decimals: t.length - t.indexOf('.') - 1 }
-        out.timeText = t
-      }
-    } else return `bad time "${t}"`
-  }
-  return out
-}
 
 interface Fields {
   pid: string

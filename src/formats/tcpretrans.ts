@@ -1,6 +1,7 @@
 // https://github.com/iovisor/bcc/blob/master/tools/tcpretrans_example.txt
 import { commonMessage } from './messages.js'
 import type { Layout, LineResult, LogFormat } from './types.js'
+import { family } from './tcp-fields.js'
 
 /**
  * tcpretrans (Python bcc only; no libbpf version exists): a banner
@@ -54,7 +55,6 @@ function detect(line: string): TcpretransLayout | 'banner' | undefined {
   return undefined
 }
 
-const family = (a: string): number => (a.includes(':') ? 6 : 4)
 
 function classify(line: string, layout: TcpretransLayout, ctx: { partial: boolean }): LineResult {
   if (layout.mode === 'count') {

@@ -1,6 +1,7 @@
 // https://github.com/iovisor/bcc/blob/master/tools/tcpstates_example.txt
 import { commonMessage } from './messages.js'
-import type { Layout, LineResult, LogFormat, RecordTime } from './types.js'
+import type { Layout, LineResult, LogFormat } from './types.js'
+import { addr, family, port, readTimes } from './tcp-fields.js'
 
 /**
  * tcpstates: one row per TCP state transition of one socket, with the time
@@ -31,7 +32,6 @@ export interface TcpstatesLayout extends Layout {
 }
 
 const TIME_TOKEN = '(\\d{1,2}:\\d{2}:\\d{2}|\\d+\\.\\d+)'
-const CLOCK = /^(\d{1,2}):(\d{2}):(\d{2})$/
 const HEX = /^[0-9a-f]+$/i
 const INT = /^\d+$/
 const MS = /^\d+\.\d{3}$/
@@ -109,37 +109,10 @@ function detect(line: string): TcpstatesLayout | undefined {
   return { variant, flags: flags.filter((f): f is string => typeof f === 'string'), clock, relative, ip, csv }
 }
 
-/** `0.0.0.0` / `::` (unbound or listening) → NULL. */
-const addr = (a: string): string | null => (a === '0.0.0.0' || a === '::' ? null : a)
-/** Port 0 (not yet bound, or a listening socket's remote) → NULL. */
-const port = (p: string): number | null => (p === '0' ? null : Number(p))
 /** State names as printed; `UNKNOWN`, `(null)` and bare numbers (unknown states) → NULL. */
 const state = (s: string): string | null => (STATE_NAMES.has(s) ? s : null)
-const family = (a: string): number => (a.includes(':') ? 6 : 4)
 
-interface Times {
-  time?: RecordTime
-  timeText?: string
-  elapsed: number | null
-}
 
-function readTimes(tokens: readonly string[]): Times | string {
-  const out: Times = { elapsed: null }
-  for (const t of tokens) {
-    const c = CLOCK.exec(t)
-    if (c) {
-      out.time = { kind: 'clock', hour: Number(c[1]), minute: Number(c[2]), second: Number(c[3]), utc: false }
-      out.timeText = t
-    } else if (/^\d+\.\d+$/.test(t)) {
-      out.elapsed = Number(t)
-      if (!out.time || out.time.kind !== 'clock') {
-        out.time = { kind: 'relative', seconds: out.elapsed, since: 'first_event', decimals: t.length - t.indexOf('.') - 1 }
-        out.timeText = t
-      }
-    } else return `bad time "${t}"`
-  }
-  return out
-}
 
 interface Fields {
   skaddr: string
