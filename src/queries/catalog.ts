@@ -114,7 +114,9 @@ export function parseQuery(text: string, path: string, fallbackName: string): Na
 
 /** The `:name` parameters an SQL text uses (outside comments and string literals). */
 export function usedParams(sql: string): Set<string> {
-  const body = sql.replace(/--[^\n]*/g, '').replace(/'(?:[^']|'')*'/g, "''")
+  // one pass, so a `--` inside a string literal is not taken for a comment
+  // and a quote inside a comment does not open a string
+  const body = sql.replace(/'(?:[^']|'')*'|--[^\n]*|\/\*[\s\S]*?\*\//g, (m) => (m.startsWith("'") ? "''" : ' '))
   return new Set([...body.matchAll(/(?<![:\w]):([a-z_][a-z0-9_]*)/gi)].map((m) => m[1] ?? ''))
 }
 

@@ -43,3 +43,12 @@ SELECT :pid, :depth, :text, ':notaparam' -- :nor_this
     expect(() => parseQuery('SELECT 1', 'x.sql', 'x')).toThrow(/no "-- @description"/)
   })
 })
+
+describe('usedParams', () => {
+  test('parameters in code count; those in comments and string literals do not, whatever they contain', async () => {
+    const { usedParams } = await import('../../src/queries/catalog.js')
+    const sql = `SELECT ':a', '--' || :b, x::text -- :c 'it''s
+      /* :d */ FROM t WHERE y = :e AND z = 'a -- :f'`
+    expect([...usedParams(sql)].sort()).toEqual(['b', 'e'])
+  })
+})
