@@ -12,6 +12,7 @@ import { openStore } from '../../src/store/open.js'
 import { tracingUnavailable } from '../helpers/tracing.js'
 
 const why = await tracingUnavailable()
+const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js')
 
 describe('tracedb record', () => {
   test('orchestration with stand-in tools: headers awaited, failures reported in their own words, SIGINT flushes', async () => {
@@ -115,4 +116,28 @@ while :; do sleep 0.05; done
     },
     60_000,
   )
+
+  test.skipIf(why !== undefined || !existsSync(CLI))('for real: record --watch ingests while recording, with the capture\'s date and zone, no guessing', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'tracedb-rec-watch-'))
+    const dir = join(root, 'logs')
+    const db = join(root, 'w.db')
+    const child = spawn(process.execPath, [CLI, 'record', dir, '--duration', '4s', '--tools', 'execsnoop,exitsnoop', '--watch', '--db', db], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let err = ''
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()))
+    await new Promise((ok) => setTimeout(ok, 2500))
+    await new Promise((ok) => spawn('bash', ['-c', '( /bin/true ); /usr/bin/id -u > /dev/null']).once('exit', ok))
+    const code = await new Promise<number | null>((ok) => child.once('exit', ok))
+    expect(code, err).toBe(0)
+    expect(err).not.toMatch(/no date|assumed/)
+    const store = openStore(db, { readonly: true })
+    try {
+      expect(Number(store.sqlite.prepare("SELECT count(*) FROM process WHERE comm = 'id'").pluck().get())).toBeGreaterThan(0)
+      expect(store.sqlite.prepare('SELECT count(*) FROM execsnoop_event WHERE ts IS NULL').pluck().get()).toBe(0)
+      expect(String(store.sqlite.prepare('SELECT meta FROM capture').pluck().get())).toMatch(/"start_utc"/)
+    } finally {
+      store.close()
+    }
+  }, 60_000)
 })

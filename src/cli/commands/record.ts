@@ -3,6 +3,10 @@ import { DEFAULT_TOOLS, RECIPES, record } from '../../record/record.js'
 import { Watcher } from '../../watch/watcher.js'
 import { openStore } from '../../store/open.js'
 import { dbOption, writerLock, type CommonFlags } from '../common.js'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { basename, join, resolve } from 'node:path'
+import { ensureCapture } from '../../ingest/ingest.js'
+import { localDateOf, localTimeZone } from '../../ingest/clock.js'
 
 /** `15s`, `2m`, `500ms`, `1h` → milliseconds. */
 export function parseDuration(text: string): number {
@@ -49,13 +53,18 @@ Examples:
     if (flags.watch) {
       const lock = await writerLock(flags.db)
       const store = openStore(flags.db)
-      watcher = new Watcher(store, { dir, onWarning: (w) => process.stderr.write(`warning: ${w}\n`) })
+      // the tools print this machine's local time, today: say so, as capture.json will
+      const tz = localTimeZone()
+      const date = localDateOf(tz, Date.now()).date
+      watcher = new Watcher(store, { dir, date, tz, onWarning: (w) => process.stderr.write(`warning: ${w}\n`) })
       // the directory must exist before it is watched
-      const { mkdirSync } = await import('node:fs')
       mkdirSync(dir, { recursive: true })
       await watcher.start()
       closeWatch = async () => {
         await watcher?.stop()
+        // keep capture.json with the capture: it anchors relative clocks on `tracedb rebuild`
+        const json = join(dir, 'capture.json')
+        if (existsSync(json)) ensureCapture(store.sqlite, basename(resolve(dir)), undefined, undefined, readFileSync(json, 'utf8'))
         store.close()
         lock.release()
       }
