@@ -1,4 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3'
+import { RowBatch, valuesSql } from '../store/batch.js'
 
 /**
  * Links every other tool's events to process instances: `process_id` of a
@@ -12,6 +13,14 @@ import type BetterSqlite3 from 'better-sqlite3'
  * Rows that print a thread ID and no PID (Python sofdsnoop, opensnoop -t)
  * are linked by TID when an instance has that PID: the main thread of a
  * process, or a single-threaded one, has TID = PID.
+ *
+ * ### Memory and speed
+ * The instances are held as typed arrays sorted by (PID, start), a PID's
+ * instances found by binary search (a million processes take ~20 MB, not
+ * the ~150 MB of a Map of span objects). Event rows are read in pages of
+ * line ids (a table scan in line order: the updates that follow touch each
+ * page once, where the (capture_id, pid) index order would visit pages at
+ * random), and only rows whose instance changed are written.
  */
 
 /** Slack, in µs, for second-precision print-time clocks. */
@@ -19,6 +28,9 @@ const TOLERANCE = 1_000_000
 
 /** Tables linked here: execsnoop and exitsnoop are linked by process derivation itself. */
 const SKIP = new Set(['execsnoop_event', 'exitsnoop_event'])
+
+/** Rows read (and their changes written) per round: bounds the memory used. */
+const PAGE = 50_000
 
 interface Span {
   id: number
@@ -29,23 +41,58 @@ function columns(sqlite: BetterSqlite3.Database, table: string): Set<string> {
   return new Set((sqlite.prepare(`PRAGMA table_info("${table}")`).all() as { name: string }[]).map((c) => c.name))
 }
 
-/** The instances of each PID of a capture, in start order. */
-function instancesByPid(sqlite: BetterSqlite3.Database, captureId: number): Map<number, Span[]> {
-  const byPid = new Map<number, Span[]>()
+/** The instances of a capture as columns sorted by PID, then start (unknown first), then id. */
+interface Instances {
+  readonly pid: Int32Array
+  /** µs; -Infinity when unknown */
+  readonly start: Float64Array
+  readonly id: Float64Array
+}
+
+function loadInstances(sqlite: BetterSqlite3.Database, captureId: number): Instances {
+  const count = Number(sqlite.prepare('SELECT count(*) FROM process WHERE capture_id = ?').pluck().get(captureId))
+  const pid = new Int32Array(count)
+  const start = new Float64Array(count)
+  const id = new Float64Array(count)
+  // `+capture_id`: a table scan, not one random row read per (capture_id, pid) index entry
   const rows = sqlite
-    .prepare(
-      `SELECT id, pid, coalesce(start_ts, exec_ts, exit_ts) / 1000 AS start FROM process
-       WHERE capture_id = ? ORDER BY pid, start IS NOT NULL, start, id`,
-    )
+    .prepare('SELECT id, pid, coalesce(start_ts, exec_ts, exit_ts) / 1000 FROM process WHERE +capture_id = ?')
     .raw()
     .iterate(captureId) as IterableIterator<[number, number, number | null]>
-  for (const [id, pid, start] of rows) {
-    const span = { id, start: start ?? Number.NEGATIVE_INFINITY }
-    const list = byPid.get(pid)
-    if (list) list.push(span)
-    else byPid.set(pid, [span])
+  let n = 0
+  for (const [i, p, s] of rows) {
+    if (n === count) break // cannot happen inside the transaction; keeps the arrays in bounds
+    id[n] = i
+    pid[n] = p
+    start[n] = s ?? Number.NEGATIVE_INFINITY
+    n++
   }
-  return byPid
+  const order = Array.from({ length: n }, (_, k) => k)
+  order.sort((a, b) => pid[a]! - pid[b]! || start[a]! - start[b]! || id[a]! - id[b]!)
+  return {
+    pid: Int32Array.from(order, (k) => pid[k]!),
+    start: Float64Array.from(order, (k) => start[k]!),
+    id: Float64Array.from(order, (k) => id[k]!),
+  }
+}
+
+/** The instance of `pid` alive at `ts` (µs): binary search for the PID's range, then {@link instanceAt}'s rule. */
+function lookup(inst: Instances, pid: number, ts: number | null): number | null {
+  let lo = 0
+  let hi = inst.pid.length
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if (inst.pid[mid]! < pid) lo = mid + 1
+    else hi = mid
+  }
+  if (lo === inst.pid.length || inst.pid[lo] !== pid) return null
+  if (ts === null) return lo + 1 === inst.pid.length || inst.pid[lo + 1] !== pid ? inst.id[lo]! : null
+  let pick = lo
+  for (let k = lo + 1; k < inst.pid.length && inst.pid[k] === pid; k++) {
+    if (inst.start[k]! <= ts + TOLERANCE) pick = k
+    else break
+  }
+  return inst.id[pick]!
 }
 
 /** The instance of `pid` alive at `ts` (µs), per the rules above. */
@@ -65,41 +112,86 @@ export function linkEvents(sqlite: BetterSqlite3.Database, captureId: number): n
   return sqlite.transaction(() => link(sqlite, captureId))()
 }
 
+/**
+ * Pages through `table`'s rows of the capture in rowid order (`select` takes
+ * the last rowid seen and the capture id, returns [rowid, pid, ts µs,
+ * process_id]) and writes the changed process ids.
+ */
+function relink(
+  sqlite: BetterSqlite3.Database,
+  inst: Instances,
+  captureId: number,
+  select: BetterSqlite3.Statement,
+  update: RowBatch,
+): number {
+  let changed = 0
+  let after = -Infinity
+  for (;;) {
+    // better-sqlite3 cannot write while a read is open: read a page, then write it
+    const page = select.all(after, captureId, PAGE) as [number, number | null, number | null, number | null][]
+    for (const [rowid, pid, ts, current] of page) {
+      const want = pid === null ? null : lookup(inst, pid, ts)
+      if (want === current) continue
+      update.values.push(rowid, want)
+      update.added()
+      changed++
+    }
+    update.flush()
+    if (page.length < PAGE) return changed
+    after = page[page.length - 1]![0]
+  }
+}
+
+/** Sets `process_id` (v.column2) of the rows whose `key` is v.column1, many rows per statement. */
+function updates(sqlite: BetterSqlite3.Database, table: string, key: string): RowBatch {
+  return RowBatch.of(
+    sqlite,
+    (rows) => `UPDATE "${table}" SET process_id = v.column2 FROM (VALUES ${valuesSql(2, rows)}) AS v WHERE "${table}".${key} = v.column1`,
+    2,
+  )
+}
+
 function link(sqlite: BetterSqlite3.Database, captureId: number): number {
   const tables = (
     sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '%\\_event' ESCAPE '\\' ORDER BY name").pluck().all() as string[]
   ).filter((t) => !SKIP.has(t))
-  const byPid = instancesByPid(sqlite, captureId)
+  let inst: Instances | undefined
   let changed = 0
   for (const table of tables) {
     const cols = columns(sqlite, table)
     if (!cols.has('process_id') || !cols.has('pid')) continue
+    // most tools are not in most captures: skip them by their (capture_id, pid) index
+    if (sqlite.prepare(`SELECT 1 FROM "${table}" WHERE capture_id = ? LIMIT 1`).get(captureId) === undefined) continue
+    inst ??= loadInstances(sqlite, captureId)
     const id = cols.has('tid') ? 'coalesce(pid, tid)' : 'pid'
-    const rows = sqlite
-      .prepare(`SELECT line_id, ${id} AS pid, ts / 1000 AS ts, process_id FROM "${table}" WHERE capture_id = ?`)
-      .raw()
-      .all(captureId) as [number, number | null, number | null, number | null][]
-    const update = sqlite.prepare(`UPDATE "${table}" SET process_id = ? WHERE line_id = ?`)
-    for (const [lineId, pid, ts, current] of rows) {
-      const want = pid === null ? null : instanceAt(byPid.get(pid), ts)
-      if (want !== current) {
-        update.run(want, lineId)
-        changed++
-      }
-    }
+    changed += relink(
+      sqlite,
+      inst,
+      captureId,
+      sqlite
+        .prepare(
+          `SELECT line_id, ${id}, ts / 1000, process_id FROM "${table}"
+           WHERE line_id > ? AND +capture_id = ? ORDER BY line_id LIMIT ?`,
+        )
+        .raw(),
+      updates(sqlite, table, 'line_id'),
+    )
   }
   // the PIDs seen on TCP connections (rebuilt with the connections)
-  const pids = sqlite
-    .prepare('SELECT rowid, pid, ts / 1000 AS ts, process_id FROM tcp_connection_pid WHERE capture_id = ?')
-    .raw()
-    .all(captureId) as [number, number, number | null, number | null][]
-  const updatePid = sqlite.prepare('UPDATE tcp_connection_pid SET process_id = ? WHERE rowid = ?')
-  for (const [rowid, pid, ts, current] of pids) {
-    const want = instanceAt(byPid.get(pid), ts)
-    if (want !== current) {
-      updatePid.run(want, rowid)
-      changed++
-    }
+  if (sqlite.prepare('SELECT 1 FROM tcp_connection_pid WHERE capture_id = ? LIMIT 1').get(captureId) !== undefined) {
+    inst ??= loadInstances(sqlite, captureId)
+    changed += relink(
+      sqlite,
+      inst,
+      captureId,
+      sqlite
+        .prepare(
+          `SELECT rowid, pid, ts / 1000, process_id FROM tcp_connection_pid
+           WHERE rowid > ? AND +capture_id = ? ORDER BY rowid LIMIT ?`,
+        )
+        .raw(),
+      updates(sqlite, 'tcp_connection_pid', 'rowid'),
+    )
   }
   return changed
 }

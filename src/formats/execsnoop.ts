@@ -75,14 +75,19 @@ function rowSource(l: ExecsnoopLayout, fixedComm: boolean): string {
 }
 
 const ROW_CACHE = new Map<string, { fixed: RegExp; loose: RegExp }>()
+/** The regexes of a layout object, found without building its key (this runs for every row). */
+const ROWS_OF_LAYOUT = new WeakMap<ExecsnoopLayout, { fixed: RegExp; loose: RegExp }>()
 
 function rowRegexes(l: ExecsnoopLayout): { fixed: RegExp; loose: RegExp } {
+  const known = ROWS_OF_LAYOUT.get(l)
+  if (known) return known
   const key = [l.clock, l.relative, l.uid, l.parentComm, l.ppid, l.cpu, l.pidWidth ?? 7].join()
   let re = ROW_CACHE.get(key)
   if (!re) {
     re = { fixed: new RegExp(rowSource(l, true), 's'), loose: new RegExp(rowSource(l, false), 's') }
     ROW_CACHE.set(key, re)
   }
+  ROWS_OF_LAYOUT.set(l, re)
   return re
 }
 

@@ -44,8 +44,12 @@ export interface OpensnoopLayout extends Layout {
 const UID6 = '(\\d{6}|\\d{5} |\\d{4} {2}|\\d{3} {3}|\\d{2} {4}|\\d {5}|\\d{7,}?)'
 
 const regexCache = new Map<string, RegExp>()
+/** The regex of a layout object, found without building its key (this runs for every row). */
+const regexOfLayout = new WeakMap<OpensnoopLayout, RegExp>()
 
 function rowRegex(l: OpensnoopLayout): RegExp {
+  const known = regexOfLayout.get(l)
+  if (known) return known
   const key = `${l.variant}${String(l.clock)}${String(l.relative)}${String(l.uid)}${String(l.openFlags)}${String(l.mode)}`
   let re = regexCache.get(key)
   if (!re) {
@@ -63,6 +67,7 @@ function rowRegex(l: OpensnoopLayout): RegExp {
     re = new RegExp(src)
     regexCache.set(key, re)
   }
+  regexOfLayout.set(l, re)
   return re
 }
 
@@ -92,7 +97,10 @@ function detect(line: string): OpensnoopLayout | undefined {
 }
 
 function classify(line: string, layout: OpensnoopLayout, ctx: { partial: boolean }): LineResult {
-  const m = rowRegex(layout).exec(widen(line))
+  const wide = widen(line)
+  // fields of a line that needed no widening have no fillers to remove
+  const field = wide === line ? (s: string | undefined): string => s ?? '' : clean
+  const m = rowRegex(layout).exec(wide)
   if (!m) {
     const message = commonMessage(line)
     if (message !== undefined) return { kind: 'message', message }
@@ -125,12 +133,12 @@ function classify(line: string, layout: OpensnoopLayout, ctx: { partial: boolean
   }
   const uid = layout.uid ? Number((m[g++] ?? '').trimEnd()) : null
   const id = Number(m[g++])
-  const comm = clean(m[g++]).trimEnd()
+  const comm = field(m[g++]).trimEnd()
   const fd = Number(m[g++])
   const err = Number(m[g++])
   const openFlags = layout.openFlags ? (m[g++] ?? null) : null
   const mode = layout.mode ? (m[g++] ?? 'n/a ').trimEnd() : null
-  const path = clean(m[g])
+  const path = field(m[g])
   return {
     kind: 'record',
     values: {

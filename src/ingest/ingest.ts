@@ -8,14 +8,20 @@ import { InputError } from '../errors.js'
 import { FORMATS, findFormat } from '../formats/index.js'
 import type { LogFormat } from '../formats/types.js'
 import type { Store } from '../store/open.js'
+import { RowBatch, ROWS_PER_STATEMENT, valuesSql } from '../store/batch.js'
 import { EVENT_COLUMNS } from '../store/schema.js'
 import { checkDate, checkTimeZone, localDateOf, localTimeZone, SourceClock, type ClockState } from './clock.js'
 import { defaultCaptureName, listInputFiles } from './files.js'
-import { decodeLine, readLines, type RawLine } from './lines.js'
+import { decodeLine, lineBytes, readLineChunks, type TextLine } from './lines.js'
 import { INITIAL_PARSER_STATE, SourceParser, type ParserState } from './source-parser.js'
 
-/** Lines written per transaction (with the source's offset). */
+/**
+ * Lines written per transaction (with the source's offset), at least: whole
+ * chunks of the reader are taken. Commits are cheap in WAL mode with
+ * synchronous=NORMAL (no fsync); larger batches gained nothing measurable.
+ */
 export const BATCH_LINES = 20_000
+
 /** Bytes read from a new file's head to recognise its tool. */
 const SNIFF_BYTES = 64 * 1024
 
@@ -372,13 +378,16 @@ async function readSource(
   if (start >= st.size && writer.partialDropped === 0) {
     return writer.report(status === 'grown' ? 'unchanged' : status)
   }
-  let batch: RawLine[] = []
-  for await (const line of readLines(source.path, { start, includePartial: options.final })) {
-    batch.push(line)
-    if (batch.length >= BATCH_LINES) {
+  let batch: TextLine[][] = []
+  let count = 0
+  for await (const lines of readLineChunks(source.path, { start, includePartial: options.final })) {
+    batch.push(lines)
+    count += lines.length
+    if (count >= BATCH_LINES) {
       writer.write(batch)
       batch = []
-      ctx.onProgress?.({ path: source.path, bytesDone: line.end, bytesTotal: st.size })
+      count = 0
+      ctx.onProgress?.({ path: source.path, bytesDone: lines.at(-1)?.end ?? start, bytesTotal: st.size })
     }
   }
   writer.write(batch)
@@ -388,7 +397,10 @@ async function readSource(
 
 /** Prepared statements for one format's `<name>_event` table. */
 interface FormatStatements {
+  /** one row */
   readonly insert: BetterSqlite3.Statement
+  /** {@link ROWS_PER_STATEMENT} rows */
+  readonly insertMany: BetterSqlite3.Statement
   readonly columns: readonly string[]
 }
 
@@ -408,14 +420,18 @@ function formatStatements(store: Store, format: LogFormat): FormatStatements {
   const hit = cache.get(format.name)
   if (hit) return hit
   const columns = [...EVENT_COLUMNS, ...format.columns.map((c) => c.name)]
-  const { sql } = store.db
-    .insertInto(`${format.name}_event`)
-    .values(Object.fromEntries(columns.map((c) => [c, null])))
-    .compile()
-  const made = { insert: store.sqlite.prepare(sql), columns }
+  const row = Object.fromEntries(columns.map((c) => [c, null]))
+  const table = `${format.name}_event` as const
+  const made = {
+    insert: store.sqlite.prepare(store.db.insertInto(table).values(row).compile().sql),
+    insertMany: store.sqlite.prepare(store.db.insertInto(table).values(Array.from({ length: ROWS_PER_STATEMENT }, () => row)).compile().sql),
+    columns,
+  }
   cache.set(format.name, made)
   return made
 }
+
+const LINE_COLUMNS = 'id, capture_id, source_id, line_no, byte_offset, kind, raw, raw_bytes, detail, partial'
 
 /** Writes the lines of one source, batch by batch, each batch one transaction. */
 class SourceWriter {
@@ -429,7 +445,10 @@ class SourceWriter {
   #lastRecord: number | null
   #lastRecordFormat: string | null
   #tail: StoredState['tail']
-  readonly #insertLine: BetterSqlite3.Statement
+  readonly #lineRows: RowBatch
+  /** pending event rows per format */
+  readonly #eventRows = new Map<string, { rows: RowBatch; columns: readonly string[] }>()
+  readonly #maxLineId: BetterSqlite3.Statement
   readonly #updateLine: BetterSqlite3.Statement
   /** Rebuild mode: lines already stored are re-classified in place (line_no -> id). */
   readonly #existing: Map<number, number> | null
@@ -455,10 +474,10 @@ class SourceWriter {
     this.#offset = existing ? 0 : source.committed_offset
     this.#lastRecord = existing ? null : source.last_record_line_id
     this.#lastRecordFormat = existing ? null : source.format
-    this.#insertLine = ctx.store.sqlite.prepare(
-      `INSERT INTO log_line (capture_id, source_id, line_no, byte_offset, kind, raw, raw_bytes, detail, partial)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
+    // line ids are given (max + 1, as SQLite would choose), so that event rows
+    // can name their line before it is inserted (rows are inserted in groups)
+    this.#lineRows = RowBatch.of(ctx.store.sqlite, (rows) => `INSERT INTO log_line (${LINE_COLUMNS}) VALUES ${valuesSql(10, rows)}`, 10)
+    this.#maxLineId = ctx.store.sqlite.prepare('SELECT coalesce(max(id), 0) FROM log_line').pluck()
     this.#updateLine = ctx.store.sqlite.prepare('UPDATE log_line SET kind = ?, detail = ? WHERE id = ?')
   }
 
@@ -545,90 +564,110 @@ class SourceWriter {
     return undefined
   }
 
-  write(batch: readonly RawLine[]): void {
-    if (batch.length === 0) return
+  /** The pending event rows of `format`, and its table's columns. */
+  #eventsOf(format: LogFormat): { rows: RowBatch; columns: readonly string[] } {
+    let ev = this.#eventRows.get(format.name)
+    if (!ev) {
+      const st = formatStatements(this.#ctx.store, format)
+      ev = { rows: new RowBatch(st.insert, st.insertMany, st.columns.length), columns: st.columns }
+      this.#eventRows.set(format.name, ev)
+    }
+    return ev
+  }
+
+  /** Inserts every pending row (lines first: events refer to them). */
+  #flush(): void {
+    this.#lineRows.flush()
+    for (const ev of this.#eventRows.values()) ev.rows.flush()
+  }
+
+  /** One transaction: the lines of `batch` (chunks of lines, in order) and the source's new offset. */
+  write(batch: readonly (readonly TextLine[])[]): void {
+    if (batch.every((lines) => lines.length === 0)) return
     const { sqlite } = this.#ctx.store
     const capture = this.#ctx.captureId
     const sourceId = this.#source.id
+    // rows left over by a transaction that threw were rolled back with it
+    this.#lineRows.clear()
+    for (const ev of this.#eventRows.values()) ev.rows.clear()
     sqlite.transaction(() => {
       let committedOffset = this.#offset
       let committedLines = this.#lineNo
-      let tail: RawLine | null = null
-      for (const raw of batch) {
-        const { text, invalid } = decodeLine(raw.bytes)
-        const clean = text.endsWith('\r') ? text.slice(0, -1) : text
-        const parsed = this.#parser.push(clean, raw.partial)
-        this.#lineNo++
-        const r = parsed.result
-        const detail = r.kind === 'message' ? r.message : r.kind === 'bad' ? r.reason : null
-        let lineId: number
-        const known = this.#existing?.get(this.#lineNo)
-        if (known !== undefined) {
-          this.#updateLine.run(parsed.kind, detail, known)
-          lineId = known
-        } else {
-          const info = this.#insertLine.run(
-            capture,
-            sourceId,
-            this.#lineNo,
-            raw.offset,
-            parsed.kind,
-            text,
-            invalid ? raw.bytes : null,
-            detail,
-            raw.partial ? 1 : 0,
-          )
-          lineId = Number(info.lastInsertRowid)
-        }
-        this.lines++
-        switch (r.kind) {
-          case 'header':
-          case 'message':
-            this.messages += r.kind === 'message' ? 1 : 0
-            break
-          case 'bad':
-            this.bad++
-            if (this.badExamples.length < 5) this.badExamples.push({ line: this.#lineNo, reason: r.reason })
-            break
-          case 'record': {
-            const format = this.#parser.format
-            if (!format) break
-            const st = formatStatements(this.#ctx.store, format)
-            const norm = this.#clockFor().normalize(r.time)
-            const values: unknown[] = [lineId, capture, sourceId, norm.ts, norm.precision, r.timeText ?? null, null]
-            for (let i = EVENT_COLUMNS.length; i < st.columns.length; i++) {
-              const v = r.values[st.columns[i] ?? '']
-              values.push(v === undefined ? null : v)
-            }
-            st.insert.run(values)
-            this.#lastRecord = lineId
-            this.#lastRecordFormat = format.name
-            this.records++
-            break
+      let tail: TextLine | null = null
+      let nextId = Number(this.#maxLineId.get()) + 1
+      const lineValues = this.#lineRows.values
+      for (const lines of batch) {
+        for (const raw of lines) {
+          const text = raw.text
+          const clean = text.endsWith('\r') ? text.slice(0, -1) : text
+          const parsed = this.#parser.push(clean, raw.partial)
+          this.#lineNo++
+          const r = parsed.result
+          const detail = r.kind === 'message' ? r.message : r.kind === 'bad' ? r.reason : null
+          let lineId: number
+          const known = this.#existing?.get(this.#lineNo)
+          if (known !== undefined) {
+            this.#updateLine.run(parsed.kind, detail, known)
+            lineId = known
+          } else {
+            lineId = nextId++
+            lineValues.push(lineId, capture, sourceId, this.#lineNo, raw.offset, parsed.kind, text, raw.invalidBytes, detail, raw.partial ? 1 : 0)
+            this.#lineRows.added()
           }
-          case 'continuation': {
-            this.continuations++
-            const format = this.#lastRecordFormat ? findFormat(this.#lastRecordFormat) : undefined
-            if (this.#lastRecord !== null && format?.columns.some((c) => c.name === r.column)) {
-              sqlite
-                .prepare(
-                  `UPDATE ${format.name}_event SET ${r.column} = coalesce(${r.column}, '') || char(10) || ? WHERE line_id = ?`,
-                )
-                .run(r.append, this.#lastRecord)
+          this.lines++
+          switch (r.kind) {
+            case 'header':
+            case 'message':
+              this.messages += r.kind === 'message' ? 1 : 0
+              break
+            case 'bad':
+              this.bad++
+              if (this.badExamples.length < 5) this.badExamples.push({ line: this.#lineNo, reason: r.reason })
+              break
+            case 'record': {
+              const format = this.#parser.format
+              if (!format) break
+              const ev = this.#eventsOf(format)
+              const norm = this.#clockFor().normalize(r.time)
+              const values = ev.rows.values
+              values.push(lineId, capture, sourceId, norm.ts, norm.precision, r.timeText ?? null, null)
+              const columns = ev.columns
+              for (let i = EVENT_COLUMNS.length; i < columns.length; i++) {
+                const v = r.values[columns[i]!]
+                values.push(v === undefined ? null : v)
+              }
+              ev.rows.added()
+              this.#lastRecord = lineId
+              this.#lastRecordFormat = format.name
+              this.records++
+              break
             }
-            break
+            case 'continuation': {
+              this.continuations++
+              const format = this.#lastRecordFormat ? findFormat(this.#lastRecordFormat) : undefined
+              if (this.#lastRecord !== null && format?.columns.some((c) => c.name === r.column)) {
+                this.#flush() // the record may still be pending
+                sqlite
+                  .prepare(
+                    `UPDATE ${format.name}_event SET ${r.column} = coalesce(${r.column}, '') || char(10) || ? WHERE line_id = ?`,
+                  )
+                  .run(r.append, this.#lastRecord)
+              }
+              break
+            }
           }
-        }
-        if (!raw.partial) {
-          committedOffset = raw.end
-          committedLines = this.#lineNo
-          tail = raw
+          if (!raw.partial) {
+            committedOffset = raw.end
+            committedLines = this.#lineNo
+            tail = raw
+          }
         }
       }
+      this.#flush()
       this.#offset = committedOffset
       const layout = this.#parser.layout
       if (tail) {
-        const sha1 = createHash('sha1').update(tail.bytes).update('\n').digest('hex')
+        const sha1 = createHash('sha1').update(lineBytes(tail)).update('\n').digest('hex')
         this.#tail = { offset: tail.offset, length: tail.end - tail.offset, sha1 }
       }
       const state: StoredState = { parser: this.#parser.state, clock: this.#clock?.state ?? null, tail: this.#tail }
@@ -728,12 +767,13 @@ export function rebuild(store: Store, options: { capture?: string; formats?: rea
       const existing = new Map(rows.map((r) => [r.line_no, r.id]))
       const writer = new SourceWriter(ctx, source, { mtimeMs: source.mtime_ms ?? Date.now() }, existing)
       for (let i = 0; i < rows.length; i += BATCH_LINES) {
-        writer.write(
+        writer.write([
           rows.slice(i, i + BATCH_LINES).map((r) => {
             const bytes = r.raw_bytes ?? Buffer.from(r.raw, 'utf8')
-            return { bytes, offset: r.byte_offset, end: r.byte_offset + bytes.length + 1, partial: r.partial === 1 }
+            const { text, invalid } = decodeLine(bytes)
+            return { text, invalidBytes: invalid ? bytes : null, offset: r.byte_offset, end: r.byte_offset + bytes.length + 1, partial: r.partial === 1 }
           }),
-        )
+        ])
       }
       total = {
         ...total,

@@ -32,6 +32,8 @@ export const INITIAL_PARSER_STATE: ParserState = {
 export class SourceParser {
   readonly #formats: readonly LogFormat[]
   #format: LogFormat | undefined
+  /** `[#format]` */
+  #formatOnly: readonly LogFormat[] = []
   #layout: Layout | undefined
   #previous: LineResult['kind'] | undefined
   #preamble: number
@@ -39,6 +41,7 @@ export class SourceParser {
   constructor(formats: readonly LogFormat[], state: ParserState = INITIAL_PARSER_STATE) {
     this.#formats = formats
     this.#format = formats.find((f) => f.name === state.format)
+    this.#formatOnly = this.#format ? [this.#format] : []
     this.#layout = state.layout ?? undefined
     this.#previous = state.previous
     this.#preamble = state.preamble
@@ -70,14 +73,19 @@ export class SourceParser {
 
   #classify(line: string, partial: boolean): ParsedLine {
     // A header (first, or a restarted tool appending to the same file).
-    for (const format of this.#format ? [this.#format] : this.#formats) {
+    // (the one-element array is kept, not rebuilt for every line)
+    for (const format of this.#format ? this.#formatOnly : this.#formats) {
       const detected = format.detect(line)
       if (detected === 'banner') {
-        this.#format ??= format
+        if (!this.#format) {
+          this.#format = format
+          this.#formatOnly = [format]
+        }
         return { kind: 'message', result: { kind: 'message', message: `banner: ${line.trim()}` } }
       }
       if (detected !== undefined) {
         this.#format = format
+        this.#formatOnly = [format]
         this.#layout = detected
         return { kind: 'header', result: { kind: 'header' } }
       }
