@@ -23,5 +23,7 @@ SELECT
   p.lifetime_s,
   p.inferred
 FROM up u
-JOIN process p ON p.id = u.id
+-- CROSS JOIN keeps the chain as the outer loop: each process is then found by its id
+CROSS JOIN process p
+WHERE p.id = u.id
 ORDER BY u.of_id, u.depth

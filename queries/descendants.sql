@@ -34,6 +34,7 @@ SELECT
     ELSE 'failed exec'
   END AS seen
 FROM tree t
-JOIN process p ON p.id = t.id
-WHERE t.depth > 0
+-- CROSS JOIN keeps the tree as the outer loop: each process is then found by its id
+CROSS JOIN process p
+WHERE p.id = t.id AND t.depth > 0
 ORDER BY p.start_ts IS NULL, p.start_ts, p.pid, p.id

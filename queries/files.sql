@@ -13,7 +13,7 @@ WITH RECURSIVE tree (id, depth) AS (
   WHERE t.depth < 10000
 ),
 -- the tree's PIDs: each tool's rows are reached through its (capture_id, pid) index
-tp (pid) AS (SELECT DISTINCT p.pid FROM tree t JOIN process p ON p.id = t.id)
+tp (pid) AS (SELECT DISTINCT p.pid FROM tree t CROSS JOIN process p WHERE p.id = t.id)
 SELECT
   strftime('%Y-%m-%dT%H:%M:%fZ', e.ts / 1e9, 'unixepoch') AS time_utc,
   e.pid,

@@ -21,6 +21,7 @@ SELECT
   CASE WHEN p.seen_exit = 1 THEN 'exited' ELSE 'unknown: exit not captured' END AS lifetime_status,
   strftime('%Y-%m-%dT%H:%M:%fZ', p.start_ts / 1e9, 'unixepoch') AS start_utc
 FROM tree t
-JOIN process p ON p.id = t.id
-WHERE t.depth > 0
+-- CROSS JOIN keeps the tree as the outer loop: each process is then found by its id
+CROSS JOIN process p
+WHERE p.id = t.id AND t.depth > 0
 ORDER BY p.lifetime_s IS NULL, p.lifetime_s DESC, p.pid

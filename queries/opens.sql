@@ -14,7 +14,7 @@ WITH RECURSIVE tree (id, depth) AS (
   WHERE t.depth < 10000
 ),
 -- the tree's PIDs: each tool's rows are reached through its (capture_id, pid) index
-tp (pid) AS (SELECT DISTINCT p.pid FROM tree t JOIN process p ON p.id = t.id),
+tp (pid) AS (SELECT DISTINCT p.pid FROM tree t CROSS JOIN process p WHERE p.id = t.id),
 opened (path, ts, process_id, failed) AS (
   SELECT
     e.path,
@@ -22,7 +22,16 @@ opened (path, ts, process_id, failed) AS (
     e.process_id,
     CASE WHEN e.fd IS NULL OR coalesce(e.err, 0) <> 0 THEN 1 ELSE 0 END
   FROM opensnoop_event e
-  WHERE e.capture_id = :capture AND (e.pid IN (SELECT pid FROM tp) OR (e.pid IS NULL AND e.tid IN (SELECT pid FROM tp))) AND e.process_id IN (SELECT id FROM tree)
+  WHERE e.capture_id = :capture AND e.pid IN (SELECT pid FROM tp) AND e.process_id IN (SELECT id FROM tree)
+  UNION ALL
+  -- thread-only rows (opensnoop -t): a second index lookup rather than an OR, which would scan
+  SELECT
+    e.path,
+    e.ts,
+    e.process_id,
+    CASE WHEN e.fd IS NULL OR coalesce(e.err, 0) <> 0 THEN 1 ELSE 0 END
+  FROM opensnoop_event e
+  WHERE e.capture_id = :capture AND e.pid IS NULL AND e.tid IN (SELECT pid FROM tp) AND e.process_id IN (SELECT id FROM tree)
 )
 SELECT
   o.path,

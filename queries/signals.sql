@@ -19,7 +19,7 @@ candidate AS (
   WHERE k.capture_id = :capture
     AND (
       k.process_id IN (SELECT id FROM tree)
-      OR k.tpid IN (SELECT p.pid FROM tree t JOIN process p ON p.id = t.id)
+      OR k.tpid IN (SELECT p.pid FROM tree t CROSS JOIN process p WHERE p.id = t.id)
     )
 ),
 -- the instance of TPID the signal went to (as src/derive/link.ts links events to

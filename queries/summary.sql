@@ -15,12 +15,13 @@ WITH RECURSIVE tree (id, depth) AS (
 d AS (
   SELECT p.*, t.depth
   FROM tree t
-  JOIN process p ON p.id = t.id
-  WHERE t.depth > 0
+  -- CROSS JOIN keeps the tree as the outer loop: each process is then found by its id
+  CROSS JOIN process p
+  WHERE p.id = t.id AND t.depth > 0
 ),
 -- the PIDs of the tree, to reach each tool's rows through its (capture_id, pid) index
 tp (pid) AS (
-  SELECT DISTINCT p.pid FROM tree t JOIN process p ON p.id = t.id
+  SELECT DISTINCT p.pid FROM tree t CROSS JOIN process p WHERE p.id = t.id
 ),
 captured (format) AS (
   SELECT DISTINCT format FROM source WHERE capture_id = :capture AND format IS NOT NULL
@@ -46,9 +47,14 @@ reclaim AS (SELECT e.* FROM drsnoop_event e WHERE e.capture_id = :capture AND e.
 shm AS (SELECT e.* FROM shmsnoop_event e WHERE e.capture_id = :capture AND e.pid IN (SELECT pid FROM tp) AND e.process_id IN (SELECT id FROM tree)),
 -- sofdsnoop prints thread IDs only
 fds AS (SELECT e.* FROM sofdsnoop_event e WHERE e.capture_id = :capture AND e.tid IN (SELECT pid FROM tp) AND e.process_id IN (SELECT id FROM tree)),
-opens AS (SELECT e.* FROM opensnoop_event e WHERE e.capture_id = :capture AND (e.pid IN (SELECT pid FROM tp) OR (e.pid IS NULL AND e.tid IN (SELECT pid FROM tp))) AND e.process_id IN (SELECT id FROM tree)),
+-- two index lookups, not one OR: rows with a PID, and thread-only rows (opensnoop -t)
+opens AS (
+  SELECT e.* FROM opensnoop_event e WHERE e.capture_id = :capture AND e.pid IN (SELECT pid FROM tp) AND e.process_id IN (SELECT id FROM tree)
+  UNION ALL
+  SELECT e.* FROM opensnoop_event e WHERE e.capture_id = :capture AND e.pid IS NULL AND e.tid IN (SELECT pid FROM tp) AND e.process_id IN (SELECT id FROM tree)
+),
 signals AS (SELECT e.* FROM killsnoop_event e WHERE e.capture_id = :capture AND e.pid IN (SELECT pid FROM tp) AND e.process_id IN (SELECT id FROM tree)),
-conns AS (
+conns AS MATERIALIZED (
   SELECT c.*
   FROM tcp_connection c
   WHERE c.capture_id = :capture
@@ -61,8 +67,8 @@ rows (ord, sub, section, item, value, detail) AS (
   -- the root: every instance of PID in the capture
   SELECT 10, p.id, 'root', p.comm, p.lifetime_s,
     CASE WHEN p.seen_exit = 1 THEN 'lifetime s; pid ' ELSE 'running past the capture end; pid ' END || p.pid || ': ' || coalesce(p.args, p.comm)
-  FROM tree t JOIN process p ON p.id = t.id
-  WHERE t.depth = 0
+  FROM tree t CROSS JOIN process p
+  WHERE p.id = t.id AND t.depth = 0
   UNION ALL
   SELECT 10, 0, 'root', 'pid ' || :pid, 'not found', 'no execsnoop/exitsnoop line of this capture names it'
   WHERE NOT EXISTS (SELECT 1 FROM tree)

@@ -33,5 +33,7 @@ SELECT
     ELSE 'failed exec'
   END AS seen
 FROM tree t
-JOIN process p ON p.id = t.id
+-- CROSS JOIN keeps the tree as the outer loop: each process is then found by its id
+CROSS JOIN process p
+WHERE p.id = t.id
 ORDER BY t.depth, p.start_ts IS NULL, p.start_ts, p.pid, p.id

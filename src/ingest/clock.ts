@@ -144,7 +144,18 @@ export function localDateOf(tz: string, utcMs: number): { date: string; secondsO
   return { date, secondsOfDay: local - day * DAY }
 }
 
+const daysCache = new Map<string, number>()
+
+/** Days since the epoch of a `YYYY-MM-DD` date (cached: called once per record). */
 function dateToDays(date: string): number {
+  const cached = daysCache.get(date)
+  if (cached !== undefined) return cached
+  const days = parseDays(date)
+  daysCache.set(date, days)
+  return days
+}
+
+function parseDays(date: string): number {
   return Math.floor(Date.parse(`${date}T00:00:00Z`) / 1000 / DAY)
 }
 
