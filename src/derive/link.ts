@@ -7,8 +7,11 @@ import { RowBatch, valuesSql } from '../store/batch.js'
  * not an identity (PIDs are reused), so the instance is the one of that PID
  * that started last at or before the event (with a second of slack for
  * second-precision clocks); an event before every known start belongs to the
- * first instance (the process was already running). A row without a time
- * is linked only when its PID has a single instance.
+ * first instance (the process was already running). An event more than
+ * that second after the instance's exit, before the PID's next known
+ * instance, belongs to a process the capture did not see: it stays
+ * unlinked. A row without a time is linked only when its PID has a single
+ * instance.
  *
  * Rows that print a thread ID and no PID (Python sofdsnoop, opensnoop -t)
  * are linked by TID when an instance has that PID: the main thread of a
@@ -35,6 +38,8 @@ const PAGE = 50_000
 interface Span {
   id: number
   start: number
+  /** µs, when the exit was captured */
+  exit?: number
 }
 
 function columns(sqlite: BetterSqlite3.Database, table: string): Set<string> {
@@ -46,6 +51,8 @@ interface Instances {
   readonly pid: Int32Array
   /** µs; -Infinity when unknown */
   readonly start: Float64Array
+  /** µs; +Infinity when the exit was not captured */
+  readonly exit: Float64Array
   readonly id: Float64Array
 }
 
@@ -53,18 +60,20 @@ function loadInstances(sqlite: BetterSqlite3.Database, captureId: number): Insta
   const count = Number(sqlite.prepare('SELECT count(*) FROM process WHERE capture_id = ?').pluck().get(captureId))
   const pid = new Int32Array(count)
   const start = new Float64Array(count)
+  const exit = new Float64Array(count)
   const id = new Float64Array(count)
   // `+capture_id`: a table scan, not one random row read per (capture_id, pid) index entry
   const rows = sqlite
-    .prepare('SELECT id, pid, coalesce(start_ts, exec_ts, exit_ts) / 1000 FROM process WHERE +capture_id = ?')
+    .prepare('SELECT id, pid, coalesce(start_ts, exec_ts, exit_ts) / 1000, exit_ts / 1000 FROM process WHERE +capture_id = ?')
     .raw()
-    .iterate(captureId) as IterableIterator<[number, number, number | null]>
+    .iterate(captureId) as IterableIterator<[number, number, number | null, number | null]>
   let n = 0
-  for (const [i, p, s] of rows) {
+  for (const [i, p, s, x] of rows) {
     if (n === count) break // cannot happen inside the transaction; keeps the arrays in bounds
     id[n] = i
     pid[n] = p
     start[n] = s ?? Number.NEGATIVE_INFINITY
+    exit[n] = x ?? Number.POSITIVE_INFINITY
     n++
   }
   const order = Array.from({ length: n }, (_, k) => k)
@@ -72,6 +81,7 @@ function loadInstances(sqlite: BetterSqlite3.Database, captureId: number): Insta
   return {
     pid: Int32Array.from(order, (k) => pid[k]!),
     start: Float64Array.from(order, (k) => start[k]!),
+    exit: Float64Array.from(order, (k) => exit[k]!),
     id: Float64Array.from(order, (k) => id[k]!),
   }
 }
@@ -92,6 +102,9 @@ function lookup(inst: Instances, pid: number, ts: number | null): number | null 
     if (inst.start[k]! <= ts + TOLERANCE) pick = k
     else break
   }
+  // after that instance's exit, and before the next one started: a process
+  // the capture did not see (its exec and exit were missed), not this one
+  if (ts > inst.exit[pick]! + TOLERANCE) return null
   return inst.id[pick]!
 }
 
@@ -104,6 +117,7 @@ export function instanceAt(spans: readonly Span[] | undefined, ts: number | null
     if (s.start <= ts + TOLERANCE) pick = s
     else break
   }
+  if (pick?.exit !== undefined && ts > pick.exit + TOLERANCE) return null
   return pick?.id ?? null
 }
 
