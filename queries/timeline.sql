@@ -12,7 +12,8 @@ WITH RECURSIVE tree (id, depth) AS (
   JOIN tree t ON c.parent_id = t.id
   WHERE t.depth < 10000
 ),
--- One row per event. kind_rank orders the events of one process that sort
+-- One row per event (of the tree only, when PID is given: filtered in each
+-- branch, before any text is built). kind_rank orders the events of one process that sort
 -- at the same time: start (0) < exec (1) < anything else (2) < exit (3).
 ev (line_id, process_id, ts, ts_precision, tool, pid, comm, event, kind_rank) AS (
   -- fork times: exit time minus exitsnoop AGE (no row when the start is only
@@ -20,7 +21,8 @@ ev (line_id, process_id, ts, ts_precision, tool, pid, comm, event, kind_rank) AS
   SELECT x.line_id, p.id, p.start_ts, 'derived', 'process', p.pid, p.comm, 'start (fork)', 0
   FROM process p
   JOIN exitsnoop_event x ON x.process_id = p.id
-  WHERE p.capture_id = :capture AND p.start_source = 'exit_age' AND p.start_ts IS NOT NULL
+  WHERE +p.capture_id = :capture AND p.start_source = 'exit_age' AND p.start_ts IS NOT NULL
+    AND (:pid IS NULL OR p.id IN (SELECT id FROM tree))
   UNION ALL
   SELECT e.line_id, e.process_id, e.ts, e.ts_precision, 'execsnoop', e.pid, e.comm,
     CASE WHEN e.ret IS NULL OR e.ret = 0 THEN 'exec ' ELSE 'exec failed (' || e.ret || ') ' END
@@ -28,7 +30,7 @@ ev (line_id, process_id, ts, ts_precision, tool, pid, comm, event, kind_rank) AS
       || CASE WHEN e.args_truncated = 1 THEN ' ...' ELSE '' END,
     1
   FROM execsnoop_event e
-  WHERE e.capture_id = :capture
+  WHERE +e.capture_id = :capture AND (:pid IS NULL OR e.process_id IN (SELECT id FROM tree))
   UNION ALL
   SELECT e.line_id, e.process_id, e.ts, e.ts_precision, 'exitsnoop', e.pid, e.comm,
     CASE WHEN e.tid IS NOT NULL AND e.tid <> e.pid THEN 'thread ' || e.tid || ' ' ELSE '' END
@@ -41,7 +43,7 @@ ev (line_id, process_id, ts, ts_precision, tool, pid, comm, event, kind_rank) AS
       || coalesce(' after ' || e.age_s || 's', ''),
     3
   FROM exitsnoop_event e
-  WHERE e.capture_id = :capture
+  WHERE +e.capture_id = :capture AND (:pid IS NULL OR e.process_id IN (SELECT id FROM tree))
   UNION ALL
   SELECT e.line_id, e.process_id, e.ts, e.ts_precision, 'tcpstates', e.pid, e.comm,
     'tcp ' || coalesce(e.oldstate, '?') || ' -> ' || coalesce(e.newstate, '?') || ' '
@@ -50,7 +52,7 @@ ev (line_id, process_id, ts, ts_precision, tool, pid, comm, event, kind_rank) AS
       || coalesce(' (' || e.ms || ' ms)', ''),
     2
   FROM tcpstates_event e
-  WHERE e.capture_id = :capture
+  WHERE +e.capture_id = :capture AND (:pid IS NULL OR e.process_id IN (SELECT id FROM tree))
   UNION ALL
   SELECT e.line_id, e.process_id, e.ts, e.ts_precision, 'tcplife', e.pid, e.comm,
     'tcp closed ' || coalesce(e.laddr, '*') || ':' || coalesce(CAST(e.lport AS TEXT), '*') || ' -> '
@@ -59,7 +61,7 @@ ev (line_id, process_id, ts, ts_precision, tool, pid, comm, event, kind_rank) AS
       || coalesce(', tx ' || e.tx_kb || ' KiB', '') || coalesce(', rx ' || e.rx_kb || ' KiB', ''),
     2
   FROM tcplife_event e
-  WHERE e.capture_id = :capture
+  WHERE +e.capture_id = :capture AND (:pid IS NULL OR e.process_id IN (SELECT id FROM tree))
   UNION ALL
   SELECT e.line_id, e.process_id, e.ts, e.ts_precision, 'tcpretrans', e.pid, NULL,
     CASE
@@ -72,7 +74,7 @@ ev (line_id, process_id, ts, ts_precision, tool, pid, comm, event, kind_rank) AS
       || coalesce(' ' || e.state, '') || coalesce(' seq ' || e.seq, ''),
     2
   FROM tcpretrans_event e
-  WHERE e.capture_id = :capture
+  WHERE +e.capture_id = :capture AND (:pid IS NULL OR e.process_id IN (SELECT id FROM tree))
   UNION ALL
   SELECT e.line_id, e.process_id, e.ts, e.ts_precision, 'tcpconnect', e.pid, e.comm,
     CASE WHEN e.mode = 'count' THEN coalesce(CAST(e.count AS TEXT), '?') || ' connects (whole run) ' ELSE 'connect ' END
@@ -81,14 +83,14 @@ ev (line_id, process_id, ts, ts_precision, tool, pid, comm, event, kind_rank) AS
       || coalesce(' (' || e.query || ')', ''),
     2
   FROM tcpconnect_event e
-  WHERE e.capture_id = :capture
+  WHERE +e.capture_id = :capture AND (:pid IS NULL OR e.process_id IN (SELECT id FROM tree))
   UNION ALL
   SELECT e.line_id, e.process_id, e.ts, e.ts_precision, 'tcpaccept', e.pid, e.comm,
     'accept ' || coalesce(e.raddr, '*') || ':' || coalesce(CAST(e.rport AS TEXT), '*') || ' -> '
       || coalesce(e.laddr, '*') || ':' || coalesce(CAST(e.lport AS TEXT), '*'),
     2
   FROM tcpaccept_event e
-  WHERE e.capture_id = :capture
+  WHERE +e.capture_id = :capture AND (:pid IS NULL OR e.process_id IN (SELECT id FROM tree))
   UNION ALL
   SELECT e.line_id, e.process_id, e.ts, e.ts_precision, 'tcpconnlat', e.pid, e.comm,
     'connect ' || coalesce(e.saddr, '*') || coalesce(':' || e.sport, '') || ' -> '
@@ -96,7 +98,7 @@ ev (line_id, process_id, ts, ts_precision, tool, pid, comm, event, kind_rank) AS
       || coalesce(' latency ' || e.lat_ms || ' ms', ''),
     2
   FROM tcpconnlat_event e
-  WHERE e.capture_id = :capture
+  WHERE +e.capture_id = :capture AND (:pid IS NULL OR e.process_id IN (SELECT id FROM tree))
   UNION ALL
   SELECT e.line_id, e.process_id, e.ts, e.ts_precision, 'biosnoop', e.pid, e.comm,
     'I/O ' || coalesce(e.rwbs, '?') || ' ' || coalesce(CAST(e.bytes AS TEXT), '?') || ' bytes'
@@ -104,20 +106,20 @@ ev (line_id, process_id, ts, ts_precision, tool, pid, comm, event, kind_rank) AS
       || coalesce(' sector ' || e.sector, ''),
     2
   FROM biosnoop_event e
-  WHERE e.capture_id = :capture
+  WHERE +e.capture_id = :capture AND (:pid IS NULL OR e.process_id IN (SELECT id FROM tree))
   UNION ALL
   SELECT e.line_id, e.process_id, e.ts, e.ts_precision, 'drsnoop', e.pid, e.comm,
     'reclaim ' || coalesce(e.lat_ms || ' ms', '?') || coalesce(', ' || e.pages || ' pages', '')
       || CASE WHEN e.tid IS NOT NULL AND (e.pid IS NULL OR e.tid <> e.pid) THEN ' [tid ' || e.tid || ']' ELSE '' END,
     2
   FROM drsnoop_event e
-  WHERE e.capture_id = :capture
+  WHERE +e.capture_id = :capture AND (:pid IS NULL OR e.process_id IN (SELECT id FROM tree))
   UNION ALL
   SELECT e.line_id, e.process_id, e.ts, e.ts_precision, 'filelife', e.pid, e.comm,
     'file deleted ' || coalesce(e.file, '?') || coalesce(' after ' || e.age_s || 's', ''),
     2
   FROM filelife_event e
-  WHERE e.capture_id = :capture
+  WHERE +e.capture_id = :capture AND (:pid IS NULL OR e.process_id IN (SELECT id FROM tree))
   UNION ALL
   SELECT e.line_id, e.process_id, e.ts, e.ts_precision, 'shmsnoop', e.pid, e.comm,
     'shm ' || coalesce(e.sys, '?') || coalesce(' ' || e.args, '') || ' = '
@@ -125,7 +127,7 @@ ev (line_id, process_id, ts, ts_precision, tool, pid, comm, event, kind_rank) AS
       || CASE WHEN e.tid IS NOT NULL AND (e.pid IS NULL OR e.tid <> e.pid) THEN ' [tid ' || e.tid || ']' ELSE '' END,
     2
   FROM shmsnoop_event e
-  WHERE e.capture_id = :capture
+  WHERE +e.capture_id = :capture AND (:pid IS NULL OR e.process_id IN (SELECT id FROM tree))
   UNION ALL
   SELECT e.line_id, e.process_id, e.ts, e.ts_precision, 'sofdsnoop', e.pid, e.comm,
     CASE WHEN e.action = 'SEND' THEN 'fd send ' ELSE 'fd recv ' END || coalesce(CAST(e.fd AS TEXT), '?')
@@ -134,7 +136,7 @@ ev (line_id, process_id, ts, ts_precision, tool, pid, comm, event, kind_rank) AS
       || CASE WHEN e.tid IS NOT NULL AND (e.pid IS NULL OR e.tid <> e.pid) THEN ' [tid ' || e.tid || ']' ELSE '' END,
     2
   FROM sofdsnoop_event e
-  WHERE e.capture_id = :capture
+  WHERE +e.capture_id = :capture AND (:pid IS NULL OR e.process_id IN (SELECT id FROM tree))
   UNION ALL
   SELECT e.line_id, e.process_id, e.ts, e.ts_precision, 'opensnoop', e.pid, e.comm,
     'open ' || coalesce(e.path, '?')
@@ -142,7 +144,7 @@ ev (line_id, process_id, ts, ts_precision, tool, pid, comm, event, kind_rank) AS
       || CASE WHEN e.tid IS NOT NULL AND (e.pid IS NULL OR e.tid <> e.pid) THEN ' [tid ' || e.tid || ']' ELSE '' END,
     2
   FROM opensnoop_event e
-  WHERE e.capture_id = :capture
+  WHERE +e.capture_id = :capture AND (:pid IS NULL OR e.process_id IN (SELECT id FROM tree))
   UNION ALL
   SELECT e.line_id, e.process_id, e.ts, e.ts_precision, 'killsnoop', e.pid, e.comm,
     'signal ' || coalesce(CAST(e.sig AS TEXT), '?') || coalesce(' (' || e.sig_name || ')', '')
@@ -150,7 +152,7 @@ ev (line_id, process_id, ts, ts_precision, tool, pid, comm, event, kind_rank) AS
       || CASE WHEN e.result IS NOT NULL AND e.result <> 0 THEN ' failed ' || e.result ELSE '' END,
     2
   FROM killsnoop_event e
-  WHERE e.capture_id = :capture
+  WHERE +e.capture_id = :capture AND (:pid IS NULL OR e.process_id IN (SELECT id FROM tree))
 ),
 -- The sort key: the printed time, moved into the span of the event's process
 -- instance [start (from exitsnoop AGE), exit] when it lies outside by at most
@@ -168,7 +170,6 @@ keyed AS (
     coalesce(ev.pid, p.pid) AS shown_pid
   FROM ev
   LEFT JOIN process p ON p.id = ev.process_id
-  WHERE :pid IS NULL OR ev.process_id IN (SELECT id FROM tree)
 )
 SELECT
   strftime('%Y-%m-%dT%H:%M:%fZ', ts / 1e9, 'unixepoch') AS time_utc,
