@@ -191,6 +191,26 @@ function link(sqlite: BetterSqlite3.Database, captureId: number): number {
       updates(sqlite, table, 'line_id'),
     )
   }
+  // exitsnoop's per-thread rows (-T / --per-thread): a thread's exit belongs
+  // to its process; whole-process rows are linked by process derivation
+  if (
+    SKIP.has('exitsnoop_event') &&
+    sqlite.prepare('SELECT 1 FROM exitsnoop_event WHERE capture_id = ? AND tid IS NOT NULL AND tid <> pid LIMIT 1').get(captureId) !== undefined
+  ) {
+    inst ??= loadInstances(sqlite, captureId)
+    changed += relink(
+      sqlite,
+      inst,
+      captureId,
+      sqlite
+        .prepare(
+          `SELECT line_id, pid, ts / 1000, process_id FROM exitsnoop_event
+           WHERE line_id > ? AND +capture_id = ? AND tid IS NOT NULL AND tid <> pid ORDER BY line_id LIMIT ?`,
+        )
+        .raw(),
+      updates(sqlite, 'exitsnoop_event', 'line_id'),
+    )
+  }
   // the PIDs seen on TCP connections (rebuilt with the connections)
   if (sqlite.prepare('SELECT 1 FROM tcp_connection_pid WHERE capture_id = ? LIMIT 1').get(captureId) !== undefined) {
     inst ??= loadInstances(sqlite, captureId)

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
@@ -49,6 +49,28 @@ describe('linking during ingest', () => {
       expect(rows).toEqual([
         { path: '/etc/hostname', linked: 1 },
         { path: '/etc/passwd', linked: 0 },
+      ])
+    } finally {
+      store.close()
+    }
+  })
+})
+
+describe('exitsnoop per-thread rows', () => {
+  test('a thread\'s exit (TID != PID) is linked to its process, so it shows in the tree', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'tracedb-threads-')), 'cap')
+    mkdirSync(dir)
+    writeFileSync(join(dir, 'exitsnoop.log'), readFileSync(join(import.meta.dirname, '..', 'fixtures', 'exitsnoop', 'exitsnoop.libbpf-t-T.captured.log')))
+    const store = openStore(':memory:')
+    try {
+      await ingest(store, { paths: [dir], date: '2026-11-28', tz: 'UTC' })
+      const rows = store.sqlite
+        .prepare('SELECT e.tid, p.pid AS instance_pid, p.seen_exit FROM exitsnoop_event e LEFT JOIN process p ON p.id = e.process_id WHERE e.pid = 14408 ORDER BY e.line_id')
+        .all()
+      expect(rows).toEqual([
+        { tid: 14449, instance_pid: 14408, seen_exit: 1 },
+        { tid: 14450, instance_pid: 14408, seen_exit: 1 },
+        { tid: 14408, instance_pid: 14408, seen_exit: 1 },
       ])
     } finally {
       store.close()
