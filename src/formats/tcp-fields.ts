@@ -12,6 +12,16 @@ export const port = (p: string): number | null => (p === '0' ? null : Number(p))
 /** 4 or 6, from the address's notation. */
 export const family = (a: string): number => (a.includes(':') ? 6 : 4)
 
+/**
+ * The IP version of a row: the printed IP column when the layout has one
+ * (a string saying what is wrong when it is neither 4 nor 6), else the
+ * local address's notation.
+ */
+export function ipVersion(printed: string | undefined, laddr: string): number | { bad: string } {
+  if (printed === undefined) return family(laddr)
+  return printed === '4' || printed === '6' ? Number(printed) : { bad: `IP "${printed}" is not 4 or 6` }
+}
+
 export interface Times {
   time?: RecordTime
   timeText?: string

@@ -1,7 +1,7 @@
 // https://github.com/iovisor/bcc/blob/master/tools/tcpstates_example.txt
 import { commonMessage } from './messages.js'
 import type { Layout, LineResult, LogFormat } from './types.js'
-import { addr, family, port, readTimes } from './tcp-fields.js'
+import { addr, ipVersion, port, readTimes } from './tcp-fields.js'
 
 /**
  * tcpstates: one row per TCP state transition of one socket, with the time
@@ -211,11 +211,8 @@ function classify(line: string, layout: TcpstatesLayout, ctx: { partial: boolean
   }
   const t = readTimes(times)
   if (typeof t === 'string') return { kind: 'bad', reason: `not a tcpstates row: ${t}` }
-  let ip: number
-  if (f.ip !== undefined) {
-    if (f.ip !== '4' && f.ip !== '6') return { kind: 'bad', reason: `IP "${f.ip}" is not 4 or 6` }
-    ip = Number(f.ip)
-  } else ip = family(f.laddr)
+  const ip = ipVersion(f.ip, f.laddr)
+  if (typeof ip !== 'number') return { kind: 'bad', reason: ip.bad }
   const ms = Number(f.ms)
   return {
     kind: 'record',
