@@ -1,5 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3'
 import { RowBatch, valuesSql } from '../store/batch.js'
+import { tableColumns } from '../store/tables.js'
 
 /**
  * Links every other tool's events to process instances: `process_id` of a
@@ -35,15 +36,12 @@ const SKIP = new Set(['execsnoop_event', 'exitsnoop_event'])
 /** Rows read (and their changes written) per round: bounds the memory used. */
 const PAGE = 50_000
 
-interface Span {
-  id: number
-  start: number
-  /** µs, when the exit was captured */
-  exit?: number
-}
-
-function columns(sqlite: BetterSqlite3.Database, table: string): Set<string> {
-  return new Set((sqlite.prepare(`PRAGMA table_info("${table}")`).all() as { name: string }[]).map((c) => c.name))
+/** One instance of a PID, in µs (for {@link instanceAt}). */
+export interface Span {
+  readonly id: number
+  readonly start: number
+  /** when the exit was captured */
+  readonly exit?: number
 }
 
 /** The instances of a capture as columns sorted by PID, then start (unknown first), then id. */
@@ -86,7 +84,7 @@ function loadInstances(sqlite: BetterSqlite3.Database, captureId: number): Insta
   }
 }
 
-/** The instance of `pid` alive at `ts` (µs): binary search for the PID's range, then {@link instanceAt}'s rule. */
+/** The instance of `pid` alive at `ts` (µs): binary search for the PID's range, then the rules above. */
 function lookup(inst: Instances, pid: number, ts: number | null): number | null {
   let lo = 0
   let hi = inst.pid.length
@@ -108,17 +106,18 @@ function lookup(inst: Instances, pid: number, ts: number | null): number | null 
   return inst.id[pick]!
 }
 
-/** The instance of `pid` alive at `ts` (µs), per the rules above. */
-export function instanceAt(spans: readonly Span[] | undefined, ts: number | null): number | null {
-  if (!spans || spans.length === 0) return null
-  if (ts === null) return spans.length === 1 ? (spans[0]?.id ?? null) : null
-  let pick = spans[0]
-  for (const s of spans) {
-    if (s.start <= ts + TOLERANCE) pick = s
-    else break
+/**
+ * The instance alive at `ts` (µs) among one PID's instances in start order:
+ * {@link lookup}'s rule, for callers that hold a single PID's spans.
+ */
+export function instanceAt(spans: readonly Span[], ts: number | null): number | null {
+  const inst: Instances = {
+    pid: new Int32Array(spans.length),
+    start: Float64Array.from(spans, (s) => s.start),
+    exit: Float64Array.from(spans, (s) => s.exit ?? Number.POSITIVE_INFINITY),
+    id: Float64Array.from(spans, (s) => s.id),
   }
-  if (pick?.exit !== undefined && ts > pick.exit + TOLERANCE) return null
-  return pick?.id ?? null
+  return lookup(inst, 0, ts)
 }
 
 /** Sets `process_id` on every event table of a capture; returns the number of rows changed. */
@@ -172,7 +171,7 @@ function link(sqlite: BetterSqlite3.Database, captureId: number): number {
   let inst: Instances | undefined
   let changed = 0
   for (const table of tables) {
-    const cols = columns(sqlite, table)
+    const cols = tableColumns(sqlite, table)
     if (!cols.has('process_id') || !cols.has('pid')) continue
     // most tools are not in most captures: skip them by their (capture_id, pid) index
     if (sqlite.prepare(`SELECT 1 FROM "${table}" WHERE capture_id = ? LIMIT 1`).get(captureId) === undefined) continue
@@ -193,10 +192,7 @@ function link(sqlite: BetterSqlite3.Database, captureId: number): number {
   }
   // exitsnoop's per-thread rows (-T / --per-thread): a thread's exit belongs
   // to its process; whole-process rows are linked by process derivation
-  if (
-    SKIP.has('exitsnoop_event') &&
-    sqlite.prepare('SELECT 1 FROM exitsnoop_event WHERE capture_id = ? AND tid IS NOT NULL AND tid <> pid LIMIT 1').get(captureId) !== undefined
-  ) {
+  if (sqlite.prepare('SELECT 1 FROM exitsnoop_event WHERE capture_id = ? AND tid IS NOT NULL AND tid <> pid LIMIT 1').get(captureId) !== undefined) {
     inst ??= loadInstances(sqlite, captureId)
     changed += relink(
       sqlite,

@@ -1,5 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3'
 import { RowBatch, valuesSql } from '../store/batch.js'
+import { tableExists } from '../store/tables.js'
 
 /**
  * Derives process instances from execsnoop and exitsnoop records.
@@ -44,10 +45,6 @@ const PPID_NONE = 0
 const PPID_EXEC = 1
 const PPID_EXIT = 2
 const PPID_SOURCE = [null, 'exec', 'exit'] as const
-
-function tableExists(sqlite: BetterSqlite3.Database, name: string): boolean {
-  return sqlite.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined
-}
 
 /** Columns of exec or exit rows, in scan order (columns no longer needed are replaced by empty arrays). */
 interface Rows {

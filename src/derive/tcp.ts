@@ -1,4 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3'
+import { tableColumns } from '../store/tables.js'
 
 /**
  * Derives TCP connections from tcpstates transitions, per capture.
@@ -48,10 +49,6 @@ interface LifeRow {
 }
 
 const TOLERANCE = 2_000_000 // µs: second-precision print-time clocks
-
-function tableColumns(sqlite: BetterSqlite3.Database, table: string): Set<string> {
-  return new Set((sqlite.prepare(`PRAGMA table_info("${table}")`).all() as { name: string }[]).map((c) => c.name))
-}
 
 const ns = (us: number | null | undefined): bigint | null => (us === null || us === undefined ? null : BigInt(us) * 1000n)
 

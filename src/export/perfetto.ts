@@ -1,6 +1,7 @@
 import { sql } from 'kysely'
 import { FORMATS } from '../formats/index.js'
 import type { Store } from '../store/open.js'
+import { tableExists } from '../store/tables.js'
 
 /**
  * Exports the process tree under a PID as Chrome trace-event JSON, which
@@ -85,8 +86,6 @@ export async function exportPerfetto(store: Store, options: PerfettoOptions): Pr
     .get(options.captureId, options.captureId) as { lo: number | null; hi: number | null }
   const lo = times.lo ?? 0
   const hi = times.hi ?? lo
-  // times are absolute µs until the end, then shifted so the earliest is 0
-  const rel = (us: number): number => us
 
   // depth-first order, children by start time
   const kids = new Map<number | null, Node[]>()
@@ -119,7 +118,7 @@ export async function exportPerfetto(store: Store, options: PerfettoOptions): Pr
       ph: 'X',
       pid: n.id,
       tid: n.id,
-      ts: rel(start),
+      ts: start,
       dur: Math.max(0, end - start),
       args: {
         pid: n.pid,
@@ -131,24 +130,17 @@ export async function exportPerfetto(store: Store, options: PerfettoOptions): Pr
     })
     if (n.exit_us !== null) {
       const how = n.signal !== null ? `signal ${String(n.signal)}` : `code ${String(n.exit_code ?? 0)}`
-      events.push({ name: `exit ${how}`, cat: 'exit', ph: 'i', s: 't', pid: n.id, tid: n.id, ts: rel(n.exit_us), args: { exit_code: n.exit_code, signal: n.signal } })
+      events.push({ name: `exit ${how}`, cat: 'exit', ph: 'i', s: 't', pid: n.id, tid: n.id, ts: n.exit_us, args: { exit_code: n.exit_code, signal: n.signal } })
     }
   })
 
-  // Every record of every tool that belongs to a process of the tree.
-  const byPid = new Map<number, Node[]>()
-  for (const n of ordered) {
-    const list = byPid.get(n.pid) ?? []
-    list.push(n)
-    byPid.set(n.pid, list)
-  }
-  // the process instance each event is linked to (PID reuse aware, see derive/link.ts)
+  // Every record of every tool linked to a process of the tree (PID reuse
+  // aware, see derive/link.ts).
   const byId = new Map(ordered.map((n) => [n.id, n]))
   for (const f of FORMATS) {
     if (f.name === 'exitsnoop') continue
     const table = `${f.name}_event`
-    const exists = store.sqlite.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table)
-    if (!exists || byId.size === 0) continue
+    if (byId.size === 0 || !tableExists(store.sqlite, table)) continue
     const ids = [...byId.keys()]
     for (let i = 0; i < ids.length; i += 500) {
       const chunk = ids.slice(i, i + 500)
@@ -170,10 +162,11 @@ export async function exportPerfetto(store: Store, options: PerfettoOptions): Pr
             : f.name === 'tcpstates'
               ? `tcp ${String(r.oldstate)} -> ${String(r.newstate)} ${String(r.lport)}${r.rport === null ? '' : `->${Number(r.rport)}`}`
               : f.name
-        events.push({ name, cat: f.name, ph: 'i', s: 't', pid: n.id, tid: n.id, ts: rel(us), args })
+        events.push({ name, cat: f.name, ph: 'i', s: 't', pid: n.id, tid: n.id, ts: us, args })
       }
     }
   }
+  // times are absolute µs until here, then shifted so the earliest is 0
   let origin = Infinity
   for (const e of events) if (e.ts !== undefined && e.ts < origin) origin = e.ts
   if (!Number.isFinite(origin)) origin = lo

@@ -7,7 +7,7 @@ import { FORMATS } from '../formats/index.js'
 import type { LogFormat } from '../formats/types.js'
 import { checkDate, checkTimeZone } from '../ingest/clock.js'
 import { isLogFileName, listInputFiles } from '../ingest/files.js'
-import { ensureCapture, ingestFile, type FileContext, type FileReport } from '../ingest/ingest.js'
+import { ensureCapture, ingestFile, readCaptureJson, type FileContext, type FileReport } from '../ingest/ingest.js'
 import type { Store } from '../store/open.js'
 
 export interface WatchOptions {
@@ -82,6 +82,10 @@ export class Watcher {
     return { ...this.#stats }
   }
 
+  get #captureName(): string {
+    return this.#options.capture ?? basename(this.#dir)
+  }
+
   get captureId(): number | undefined {
     return this.#ctx?.captureId
   }
@@ -100,12 +104,14 @@ export class Watcher {
     const date = this.#options.date === undefined ? undefined : checkDate(this.#options.date)
     const tz = this.#options.tz === undefined ? undefined : checkTimeZone(this.#options.tz)
     const { sqlite } = this.#store
-    const captureId = ensureCapture(sqlite, this.#options.capture ?? basename(this.#dir), date, tz)
+    const warnings: string[] = []
+    // like ingest: capture.json (tracedb record) says when and where the logs were written
+    const meta = readCaptureJson([this.#dir], warnings)
+    const captureId = ensureCapture(sqlite, this.#captureName, date ?? meta?.date, tz ?? meta?.tz, meta?.text)
     const capture = sqlite.prepare('SELECT clock_date, clock_tz FROM capture WHERE id = ?').get(captureId) as {
       clock_date: string | null
       clock_tz: string | null
     }
-    const warnings: string[] = []
     this.#ctx = {
       store: this.#store,
       captureId,
@@ -126,6 +132,12 @@ export class Watcher {
     this.#fsWatcher.on('add', mark).on('change', mark).on('unlink', mark)
     this.#fsWatcher.on('error', (error) => this.#options.onWarning?.(`watch error: ${String(error)}`))
     await new Promise<void>((ok) => this.#fsWatcher?.once('ready', () => ok()))
+    // a capture.json written while watching (tracedb record writes it at the
+    // end) is kept with the capture: it anchors relative clocks
+    if (this.#ctx) {
+      const meta = readCaptureJson([this.#dir], this.#ctx.warnings)
+      if (meta) ensureCapture(this.#store.sqlite, this.#captureName, undefined, undefined, meta.text)
+    }
     for (const f of listInputFiles([this.#dir])) this.#dirty.add(f.path)
     this.#needDerive = true
     this.#kick()
@@ -235,6 +247,12 @@ export class Watcher {
     this.#deriveTimer = undefined
     await this.#fsWatcher?.close()
     await this.#loop
+    // a capture.json written while watching (tracedb record writes it at the
+    // end) is kept with the capture: it anchors relative clocks
+    if (this.#ctx) {
+      const meta = readCaptureJson([this.#dir], this.#ctx.warnings)
+      if (meta) ensureCapture(this.#store.sqlite, this.#captureName, undefined, undefined, meta.text)
+    }
     for (const f of listInputFiles([this.#dir])) this.#dirty.add(f.path)
     this.#needDerive = true
     await this.#drain(true)

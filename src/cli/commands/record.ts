@@ -3,9 +3,7 @@ import { DEFAULT_TOOLS, RECIPES, record } from '../../record/record.js'
 import { Watcher } from '../../watch/watcher.js'
 import { openStore } from '../../store/open.js'
 import { dbOption, writerLock, type CommonFlags } from '../common.js'
-import { existsSync, mkdirSync, readFileSync } from 'node:fs'
-import { basename, join, resolve } from 'node:path'
-import { ensureCapture } from '../../ingest/ingest.js'
+import { mkdirSync } from 'node:fs'
 import { localDateOf, localTimeZone } from '../../ingest/clock.js'
 
 /** `15s`, `2m`, `500ms`, `1h` → milliseconds. */
@@ -62,9 +60,6 @@ Examples:
       await watcher.start()
       closeWatch = async () => {
         await watcher?.stop()
-        // keep capture.json with the capture: it anchors relative clocks on `tracedb rebuild`
-        const json = join(dir, 'capture.json')
-        if (existsSync(json)) ensureCapture(store.sqlite, basename(resolve(dir)), undefined, undefined, readFileSync(json, 'utf8'))
         store.close()
         lock.release()
       }
