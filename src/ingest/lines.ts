@@ -23,50 +23,6 @@ export interface ReadLinesOptions {
 const NL = 0x0a
 
 /**
- * Reads a file's lines from a byte offset, streaming in chunks: memory is
- * bounded by the chunk size plus the longest line. A final line without a
- * newline is held back unless `includePartial` (a watcher waits for it).
- */
-export async function* readLines(path: string, options: ReadLinesOptions = {}): AsyncGenerator<RawLine> {
-  const handle = await open(path, 'r')
-  try {
-    const chunkSize = options.chunkSize ?? 1 << 20
-    let position = options.start ?? 0
-    let carry: Buffer | null = null
-    let carryOffset = position
-    for (;;) {
-      const buf = Buffer.allocUnsafe(chunkSize)
-      const { bytesRead } = await handle.read(buf, 0, chunkSize, position)
-      if (bytesRead === 0) break
-      const chunk = buf.subarray(0, bytesRead)
-      let data: Buffer = carry ? Buffer.concat([carry, chunk]) : chunk
-      let dataOffset = carry ? carryOffset : position
-      position += bytesRead
-      let from = 0
-      for (;;) {
-        const nl = data.indexOf(NL, from)
-        if (nl === -1) break
-        yield { bytes: data.subarray(from, nl), offset: dataOffset + from, end: dataOffset + nl + 1, partial: false }
-        from = nl + 1
-      }
-      if (from < data.length) {
-        carry = Buffer.from(data.subarray(from))
-        carryOffset = dataOffset + from
-      } else {
-        carry = null
-      }
-      data = Buffer.alloc(0)
-      dataOffset = position
-    }
-    if (carry && carry.length > 0 && options.includePartial) {
-      yield { bytes: carry, offset: carryOffset, end: carryOffset + carry.length, partial: true }
-    }
-  } finally {
-    await handle.close()
-  }
-}
-
-/**
  * Decodes a line as UTF-8. When the bytes are not valid UTF-8 the text has
  * U+FFFD replacements and `invalid` is true, so the caller keeps the bytes.
  */
@@ -131,12 +87,14 @@ function splitLines(region: Buffer, base: number): TextLine[] {
 }
 
 /**
- * Like {@link readLines}, but decoded and a chunk at a time: yields the
+ * Reads a file's lines from a byte offset, decoded and a chunk at a time
+ * (memory bounded by the chunk size plus the longest line): yields the
  * complete lines of each chunk read (about 14,000 lines of a 1 MiB chunk of
  * tool output) as one array. An ASCII chunk is decoded and split as one
  * string; only a chunk with other bytes is decoded line by line. This is
  * ingest's reader: a line costs no Buffer, no decode call and no await of
- * its own.
+ * its own. A final line without a newline is held back unless
+ * `includePartial` (a watcher waits for it).
  */
 export async function* readLineChunks(path: string, options: ReadLinesOptions = {}): AsyncGenerator<TextLine[]> {
   const handle = await open(path, 'r')
@@ -170,5 +128,17 @@ export async function* readLineChunks(path: string, options: ReadLinesOptions = 
     }
   } finally {
     await handle.close()
+  }
+}
+
+/**
+ * Reads a file's lines from a byte offset as bytes, one at a time, streaming
+ * in chunks: memory is bounded by the chunk size plus the longest line. A
+ * final line without a newline is held back unless `includePartial` (a
+ * watcher waits for it). {@link readLineChunks} is the faster, batched form.
+ */
+export async function* readLines(path: string, options: ReadLinesOptions = {}): AsyncGenerator<RawLine> {
+  for await (const lines of readLineChunks(path, options)) {
+    for (const l of lines) yield { bytes: lineBytes(l), offset: l.offset, end: l.end, partial: l.partial }
   }
 }
