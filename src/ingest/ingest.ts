@@ -449,6 +449,8 @@ class SourceWriter {
   /** pending event rows per format */
   readonly #eventRows = new Map<string, { rows: RowBatch; columns: readonly string[] }>()
   readonly #maxLineId: BetterSqlite3.Statement
+  /** `UPDATE <tool>_event SET <column> = ... || line` per table and column, prepared once */
+  readonly #appends = new Map<string, BetterSqlite3.Statement>()
   readonly #updateLine: BetterSqlite3.Statement
   /** Rebuild mode: lines already stored are re-classified in place (line_no -> id). */
   readonly #existing: Map<number, number> | null
@@ -582,6 +584,17 @@ class SourceWriter {
   }
 
   /** One transaction: the lines of `batch` (chunks of lines, in order) and the source's new offset. */
+  /** Appends a continuation line to a column of a stored record. */
+  #appendStatement(format: string, column: string): BetterSqlite3.Statement {
+    const key = `${format}.${column}`
+    let stmt = this.#appends.get(key)
+    if (!stmt) {
+      stmt = this.#ctx.store.sqlite.prepare(`UPDATE ${format}_event SET ${column} = coalesce(${column}, '') || char(10) || ? WHERE line_id = ?`)
+      this.#appends.set(key, stmt)
+    }
+    return stmt
+  }
+
   write(batch: readonly (readonly TextLine[])[]): void {
     if (batch.every((lines) => lines.length === 0)) return
     const { sqlite } = this.#ctx.store
@@ -647,11 +660,7 @@ class SourceWriter {
               const format = this.#lastRecordFormat ? findFormat(this.#lastRecordFormat) : undefined
               if (this.#lastRecord !== null && format?.columns.some((c) => c.name === r.column)) {
                 this.#flush() // the record may still be pending
-                sqlite
-                  .prepare(
-                    `UPDATE ${format.name}_event SET ${r.column} = coalesce(${r.column}, '') || char(10) || ? WHERE line_id = ?`,
-                  )
-                  .run(r.append, this.#lastRecord)
+                this.#appendStatement(format.name, r.column).run(r.append, this.#lastRecord)
               }
               break
             }
