@@ -72,9 +72,8 @@ describe('tracedb watch', () => {
         }
         // exitsnoop starts late (a file that appears mid-run) and is rotated halfway
         if (step > 5 && x < exit.length) {
-          const target = rotated ? 'exitsnoop.log' : 'exitsnoop.log'
           const end = rotated ? Math.min(exit.length, x + n) : Math.min(exitSplit, x + n)
-          appendFileSync(join(dir, target), exit.subarray(x, end))
+          appendFileSync(join(dir, 'exitsnoop.log'), exit.subarray(x, end))
           x = end
           if (!rotated && x === exitSplit) {
             renameSync(join(dir, 'exitsnoop.log'), join(dir, 'exitsnoop.log.1'))
