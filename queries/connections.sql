@@ -53,4 +53,4 @@ SELECT
 FROM tcp_connection c
 WHERE c.capture_id = :capture
   AND c.id IN (SELECT connection_id FROM matched)
-ORDER BY c.start_ts, c.id
+ORDER BY c.start_ts, c.first_line_id, c.id

@@ -30,4 +30,4 @@ SELECT
 FROM tcp_connection c
 WHERE c.capture_id = :capture
   AND (:port IS NULL OR c.lport = :port OR c.rport = :port)
-ORDER BY c.start_ts, c.id
+ORDER BY c.start_ts, c.first_line_id, c.id

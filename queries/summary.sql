@@ -173,7 +173,7 @@ rows (ord, sub, section, item, value, detail) AS (
     'handshake ms; ' || laddr || ':' || lport || ' <-> ' || raddr || ':' || rport || '; '
       || coalesce('lifetime ' || lifetime_ms || ' ms, tx ' || tx_kb || ' KB, rx ' || rx_kb || ' KB', 'no tcplife row')
       || coalesce(', ' || retransmits || ' retransmits', '')
-  FROM (SELECT conns.*, row_number() OVER (ORDER BY start_ts, id) AS rn FROM conns) s
+  FROM (SELECT conns.*, row_number() OVER (ORDER BY start_ts, first_line_id, id) AS rn FROM conns) s
   WHERE rn <= 10
   UNION ALL
   SELECT 70, 0, 'tcp', 'status', short, text FROM status WHERE tool = 'tcpstates' AND NOT EXISTS (SELECT 1 FROM conns)

@@ -18,9 +18,7 @@
 import { rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { deriveProcesses } from '../derive/processes.js'
-import { deriveTcp } from '../derive/tcp.js'
-import { linkEvents } from '../derive/link.js'
+import { deriveNew, rederive } from '../derive/index.js'
 import { FORMATS } from '../formats/index.js'
 import { SourceClock } from '../ingest/clock.js'
 import { listInputFiles } from '../ingest/files.js'
@@ -78,13 +76,8 @@ let captureId = 0
 await time('ingest (no derivation)', async () => {
   captureId = (await ingest(store, options)).captureId
 })
-await time('derive processes', () => deriveProcesses(store.sqlite, captureId))
-await time('derive tcp', () => deriveTcp(store.sqlite, captureId))
-await time('link events', () => linkEvents(store.sqlite, captureId))
-await time('again, nothing new: processes + link', () => {
-  deriveProcesses(store.sqlite, captureId)
-  linkEvents(store.sqlite, captureId)
-})
+await time('derive (one pass from scratch)', () => rederive(store.sqlite, captureId))
+await time('again, nothing new', () => deriveNew(store.sqlite, captureId))
 store.close()
 
 const get = (name: string): number => rows.find((r) => r[0] === name)?.[1] ?? 0
@@ -92,7 +85,7 @@ const read = get('read')
 const parse = get('read + parse') - read
 const indexes = get('ingest (no derivation)') - get('ingest, secondary indexes dropped')
 const storeRows = get('ingest (no derivation)') - get('read + parse') - indexes
-const derived = [get('derive processes'), get('derive tcp'), get('link events')]
+const derived = [get('derive (one pass from scratch)')]
 const total = get('ingest (no derivation)') + derived.reduce((a, b) => a + b, 0)
 const out = [`${dir}: ${String(files.length)} files`]
 for (const [name, wall, cpu] of rows) out.push(`  ${name.padEnd(38)} ${Math.round(wall).toString().padStart(7)} ms wall ${Math.round(cpu).toString().padStart(7)} ms cpu`)
@@ -102,9 +95,7 @@ const parts: [string, number][] = [
   ['parse (classify + times)', parse],
   ['store rows (log_line + events, commits)', storeRows],
   ['secondary indexes', indexes],
-  ['derive processes', derived[0] ?? 0],
-  ['derive tcp', derived[1] ?? 0],
-  ['link events', derived[2] ?? 0],
+  ['derive (processes, tcp, links)', derived[0] ?? 0],
 ]
 for (const [name, ms] of parts) out.push(`  ${name.padEnd(38)} ${(ms / 1000).toFixed(2).padStart(7)} s ${((100 * ms) / total).toFixed(1).padStart(5)}%`)
 out.push(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB (this process: both ingests and all derivations)`)

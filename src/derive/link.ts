@@ -1,6 +1,6 @@
-import type BetterSqlite3 from 'better-sqlite3'
 import { RowBatch, valuesSql } from '../store/batch.js'
 import { tableColumns } from '../store/tables.js'
+import { chunks, IN_LIST, jsonList, type DeriveContext } from './context.js'
 
 /**
  * Links every other tool's events to process instances: `process_id` of a
@@ -18,19 +18,15 @@ import { tableColumns } from '../store/tables.js'
  * are linked by TID when an instance has that PID: the main thread of a
  * process, or a single-threaded one, has TID = PID.
  *
- * ### Memory and speed
- * The instances are held as typed arrays sorted by (PID, start), a PID's
- * instances found by binary search (a million processes take ~20 MB, not
- * the ~150 MB of a Map of span objects). Event rows are read in pages of
- * line ids (a table scan in line order: the updates that follow touch each
- * page once, where the (capture_id, pid) index order would visit pages at
- * random), and only rows whose instance changed are written.
+ * Incremental: a pass links the rows new since the capture's watermark and
+ * links again the rows of the PIDs whose instances changed; nothing else
+ * can change a row's instance.
  */
 
 /** Slack, in µs, for second-precision print-time clocks. */
 const TOLERANCE = 1_000_000
 
-/** Tables linked here: execsnoop and exitsnoop are linked by process derivation itself. */
+/** Tables linked here: execsnoop and exitsnoop (whole-process rows) are linked by process derivation itself. */
 const SKIP = new Set(['execsnoop_event', 'exitsnoop_event'])
 
 /** Rows read (and their changes written) per round: bounds the memory used. */
@@ -44,7 +40,7 @@ export interface Span {
   readonly exit?: number
 }
 
-/** The instances of a capture as columns sorted by PID, then start (unknown first), then id. */
+/** Instances of some PIDs as columns sorted by PID, then start (unknown first), then id. */
 interface Instances {
   readonly pid: Int32Array
   /** µs; -Infinity when unknown */
@@ -54,33 +50,22 @@ interface Instances {
   readonly id: Float64Array
 }
 
-function loadInstances(sqlite: BetterSqlite3.Database, captureId: number): Instances {
-  const count = Number(sqlite.prepare('SELECT count(*) FROM process WHERE capture_id = ?').pluck().get(captureId))
-  const pid = new Int32Array(count)
-  const start = new Float64Array(count)
-  const exit = new Float64Array(count)
-  const id = new Float64Array(count)
-  // `+capture_id`: a table scan, not one random row read per (capture_id, pid) index entry
-  const rows = sqlite
-    .prepare('SELECT id, pid, coalesce(start_ts, exec_ts, exit_ts) / 1000, exit_ts / 1000 FROM process WHERE +capture_id = ?')
+/** The instances (placeholders included) of `pids`. */
+function loadInstances(ctx: DeriveContext, pids: readonly number[]): Instances {
+  const rows = ctx.sqlite
+    .prepare(
+      `SELECT id, pid, coalesce(start_ts, exec_ts, exit_ts) / 1000, exit_ts / 1000 FROM process
+       WHERE capture_id = ? AND pid ${IN_LIST}`,
+    )
     .raw()
-    .iterate(captureId) as IterableIterator<[number, number, number | null, number | null]>
-  let n = 0
-  for (const [i, p, s, x] of rows) {
-    if (n === count) break // cannot happen inside the transaction; keeps the arrays in bounds
-    id[n] = i
-    pid[n] = p
-    start[n] = s ?? Number.NEGATIVE_INFINITY
-    exit[n] = x ?? Number.POSITIVE_INFINITY
-    n++
-  }
-  const order = Array.from({ length: n }, (_, k) => k)
-  order.sort((a, b) => pid[a]! - pid[b]! || start[a]! - start[b]! || id[a]! - id[b]!)
+    .all(ctx.captureId, jsonList(pids)) as [number, number, number | null, number | null][]
+  const start = (s: number | null): number => s ?? Number.NEGATIVE_INFINITY
+  rows.sort((a, b) => a[1] - b[1] || start(a[2]) - start(b[2]) || a[0] - b[0])
   return {
-    pid: Int32Array.from(order, (k) => pid[k]!),
-    start: Float64Array.from(order, (k) => start[k]!),
-    exit: Float64Array.from(order, (k) => exit[k]!),
-    id: Float64Array.from(order, (k) => id[k]!),
+    pid: Int32Array.from(rows, (r) => r[1]),
+    start: Float64Array.from(rows, (r) => start(r[2])),
+    exit: Float64Array.from(rows, (r) => r[3] ?? Number.POSITIVE_INFINITY),
+    id: Float64Array.from(rows, (r) => r[0]),
   }
 }
 
@@ -120,108 +105,110 @@ export function instanceAt(spans: readonly Span[], ts: number | null): number | 
   return lookup(inst, 0, ts)
 }
 
-/** Sets `process_id` on every event table of a capture; returns the number of rows changed. */
-export function linkEvents(sqlite: BetterSqlite3.Database, captureId: number): number {
-  return sqlite.transaction(() => link(sqlite, captureId))()
+/** Rows to link: [key (line_id or rowid), pid, ts µs, current process_id]. */
+type Row = [number, number | null, number | null, number | null]
+
+/** Links `rows` (loading the instances of their PIDs) and writes the changed ones; returns how many changed. */
+export function linkRows(ctx: DeriveContext, rows: readonly Row[], table: string, key: string): number {
+  if (rows.length === 0) return 0
+  const pids = [...new Set(rows.map((r) => r[1]).filter((p): p is number => p !== null))]
+  const inst = loadInstances(ctx, pids)
+  const update = RowBatch.of(
+    ctx.sqlite,
+    (n) => `UPDATE "${table}" SET process_id = v.column2 FROM (VALUES ${valuesSql(2, n)}) AS v WHERE "${table}".${key} = v.column1`,
+    2,
+  )
+  let changed = 0
+  for (const [rowKey, pid, ts, current] of rows) {
+    const want = pid === null ? null : lookup(inst, pid, ts)
+    if (want === current) continue
+    update.values.push(rowKey, want)
+    update.added()
+    changed++
+  }
+  update.flush()
+  return changed
 }
 
-/**
- * Pages through `table`'s rows of the capture in rowid order (`select` takes
- * the last rowid seen and the capture id, returns [rowid, pid, ts µs,
- * process_id]) and writes the changed process ids.
- */
-function relink(
-  sqlite: BetterSqlite3.Database,
-  inst: Instances,
-  captureId: number,
-  select: BetterSqlite3.Statement,
-  update: RowBatch,
-): number {
+/** Pages through the rows `select(after, ...params)` returns (keyed by their first column, ascending) and links them. */
+function linkPaged(ctx: DeriveContext, select: (after: number) => Row[], table: string, key: string): number {
   let changed = 0
   let after = -Infinity
   for (;;) {
     // better-sqlite3 cannot write while a read is open: read a page, then write it
-    const page = select.all(after, captureId, PAGE) as [number, number | null, number | null, number | null][]
-    for (const [rowid, pid, ts, current] of page) {
-      const want = pid === null ? null : lookup(inst, pid, ts)
-      if (want === current) continue
-      update.values.push(rowid, want)
-      update.added()
-      changed++
-    }
-    update.flush()
+    const page = select(after)
+    changed += linkRows(ctx, page, table, key)
     if (page.length < PAGE) return changed
     after = page[page.length - 1]![0]
   }
 }
 
-/** Sets `process_id` (v.column2) of the rows whose `key` is v.column1, many rows per statement. */
-function updates(sqlite: BetterSqlite3.Database, table: string, key: string): RowBatch {
-  return RowBatch.of(
-    sqlite,
-    (rows) => `UPDATE "${table}" SET process_id = v.column2 FROM (VALUES ${valuesSql(2, rows)}) AS v WHERE "${table}".${key} = v.column1`,
-    2,
-  )
+/** The event tables other tools' rows are linked in, with the PID expression of each. */
+function linkedTables(ctx: DeriveContext): { table: string; pid: string; hasTid: boolean }[] {
+  const tables = (
+    ctx.sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '%\\_event' ESCAPE '\\' ORDER BY name").pluck().all() as string[]
+  ).filter((t) => !SKIP.has(t))
+  const out: { table: string; pid: string; hasTid: boolean }[] = []
+  for (const table of tables) {
+    const cols = tableColumns(ctx.sqlite, table)
+    if (!cols.has('process_id') || !cols.has('pid')) continue
+    out.push({ table, pid: cols.has('tid') ? 'coalesce(pid, tid)' : 'pid', hasTid: cols.has('tid') })
+  }
+  return out
 }
 
-function link(sqlite: BetterSqlite3.Database, captureId: number): number {
-  const tables = (
-    sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '%\\_event' ESCAPE '\\' ORDER BY name").pluck().all() as string[]
-  ).filter((t) => !SKIP.has(t))
-  let inst: Instances | undefined
-  let changed = 0
-  for (const table of tables) {
-    const cols = tableColumns(sqlite, table)
-    if (!cols.has('process_id') || !cols.has('pid')) continue
-    // most tools are not in most captures: skip them by their (capture_id, pid) index
-    if (sqlite.prepare(`SELECT 1 FROM "${table}" WHERE capture_id = ? LIMIT 1`).get(captureId) === undefined) continue
-    inst ??= loadInstances(sqlite, captureId)
-    const id = cols.has('tid') ? 'coalesce(pid, tid)' : 'pid'
-    changed += relink(
-      sqlite,
-      inst,
-      captureId,
-      sqlite
-        .prepare(
-          `SELECT line_id, ${id}, ts / 1000, process_id FROM "${table}"
-           WHERE line_id > ? AND +capture_id = ? ORDER BY line_id LIMIT ?`,
-        )
-        .raw(),
-      updates(sqlite, table, 'line_id'),
-    )
+/**
+ * Links the event rows of the capture newer than `since` (a line id), and
+ * again those of `changedPids`; returns the number of rows changed.
+ */
+export function linkEvents(ctx: DeriveContext, since: number, changedPids: ReadonlySet<number>): number {
+  const { sqlite, captureId } = ctx
+  const changed = [...changedPids]
+  let n = 0
+  for (const { table, pid, hasTid } of linkedTables(ctx)) {
+    const fresh = sqlite
+      .prepare(`SELECT line_id, ${pid}, ts / 1000, process_id FROM "${table}" WHERE line_id > ? AND +capture_id = ? ORDER BY line_id LIMIT ?`)
+      .raw()
+    n += linkPaged(ctx, (after) => fresh.all(Math.max(after, since), captureId, PAGE) as Row[], table, 'line_id')
+    if (changed.length === 0) continue
+    const ofPids = sqlite
+      .prepare(
+        `SELECT line_id, ${pid}, ts / 1000, process_id FROM "${table}" WHERE capture_id = ? AND pid ${IN_LIST} AND line_id <= ?` +
+          (hasTid ? ` UNION ALL SELECT line_id, tid, ts / 1000, process_id FROM "${table}" WHERE capture_id = ? AND pid IS NULL AND tid ${IN_LIST} AND line_id <= ?` : ''),
+      )
+      .raw()
+    for (const chunk of chunks(changed)) {
+      const list = jsonList(chunk)
+      const rows = (hasTid ? ofPids.all(captureId, list, since, captureId, list, since) : ofPids.all(captureId, list, since)) as Row[]
+      n += linkRows(ctx, rows, table, 'line_id')
+    }
   }
-  // exitsnoop's per-thread rows (-T / --per-thread): a thread's exit belongs
-  // to its process; whole-process rows are linked by process derivation
-  if (sqlite.prepare('SELECT 1 FROM exitsnoop_event WHERE capture_id = ? AND tid IS NOT NULL AND tid <> pid LIMIT 1').get(captureId) !== undefined) {
-    inst ??= loadInstances(sqlite, captureId)
-    changed += relink(
-      sqlite,
-      inst,
-      captureId,
-      sqlite
-        .prepare(
-          `SELECT line_id, pid, ts / 1000, process_id FROM exitsnoop_event
-           WHERE line_id > ? AND +capture_id = ? AND tid IS NOT NULL AND tid <> pid ORDER BY line_id LIMIT ?`,
-        )
-        .raw(),
-      updates(sqlite, 'exitsnoop_event', 'line_id'),
-    )
-  }
-  // the PIDs seen on TCP connections (rebuilt with the connections)
-  if (sqlite.prepare('SELECT 1 FROM tcp_connection_pid WHERE capture_id = ? LIMIT 1').get(captureId) !== undefined) {
-    inst ??= loadInstances(sqlite, captureId)
-    changed += relink(
-      sqlite,
-      inst,
-      captureId,
-      sqlite
-        .prepare(
-          `SELECT rowid, pid, ts / 1000, process_id FROM tcp_connection_pid
-           WHERE rowid > ? AND +capture_id = ? ORDER BY rowid LIMIT ?`,
-        )
-        .raw(),
-      updates(sqlite, 'tcp_connection_pid', 'rowid'),
-    )
-  }
-  return changed
+  n += linkThreadExits(ctx, since, changed)
+  n += linkConnectionPids(ctx, changed)
+  return n
+}
+
+/** exitsnoop's per-thread rows (-T / --per-thread): a thread's exit belongs to its process. */
+function linkThreadExits(ctx: DeriveContext, since: number, changed: readonly number[]): number {
+  const { sqlite, captureId } = ctx
+  const threads = 'tid IS NOT NULL AND tid <> pid'
+  const fresh = sqlite
+    .prepare(`SELECT line_id, pid, ts / 1000, process_id FROM exitsnoop_event WHERE line_id > ? AND +capture_id = ? AND ${threads} ORDER BY line_id LIMIT ?`)
+    .raw()
+  let n = linkPaged(ctx, (after) => fresh.all(Math.max(after, since), captureId, PAGE) as Row[], 'exitsnoop_event', 'line_id')
+  const ofPids = sqlite
+    .prepare(`SELECT line_id, pid, ts / 1000, process_id FROM exitsnoop_event WHERE capture_id = ? AND pid ${IN_LIST} AND line_id <= ? AND ${threads}`)
+    .raw()
+  for (const chunk of chunks(changed)) n += linkRows(ctx, ofPids.all(captureId, jsonList(chunk), since) as Row[], 'exitsnoop_event', 'line_id')
+  return n
+}
+
+/** The PIDs seen on TCP connections, of the PIDs whose instances changed (new rows are linked when written). */
+function linkConnectionPids(ctx: DeriveContext, changed: readonly number[]): number {
+  const ofPids = ctx.sqlite
+    .prepare(`SELECT rowid, pid, ts / 1000, process_id FROM tcp_connection_pid WHERE capture_id = ? AND pid ${IN_LIST}`)
+    .raw()
+  let n = 0
+  for (const chunk of chunks(changed)) n += linkRows(ctx, ofPids.all(ctx.captureId, jsonList(chunk)) as Row[], 'tcp_connection_pid', 'rowid')
+  return n
 }

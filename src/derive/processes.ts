@@ -1,523 +1,424 @@
-import type BetterSqlite3 from 'better-sqlite3'
 import { RowBatch, valuesSql } from '../store/batch.js'
-import { tableExists } from '../store/tables.js'
+import { allocateIds, chunks, IN_LIST, jsonList, us, type DeriveContext } from './context.js'
+import {
+  instancesOf,
+  precisionWidth,
+  summarize,
+  type ExecRow,
+  type ExitRow,
+  type Instance,
+} from './instances.js'
+import { breakCycles, pickParent, sortCandidates, type Candidate, type Node } from './parents.js'
 
 /**
- * Derives process instances from execsnoop and exitsnoop records.
+ * Process instances of the PIDs a batch touched, written into `process`.
  *
- * A PID is not an identity: an instance is one PID over one time span. Each
- * exitsnoop row (of a whole process) is an instance whose start is its exit
- * time minus AGE; each execsnoop row joins the instance of its PID alive at
- * that time, or starts an exec-only instance (the process outlived the
- * capture, or its exit was not captured). A process seen only in exitsnoop
- * forked without exec and is a full node. Parents resolve to the instance of
- * the PPID alive when the child started; a PPID never seen gets one inferred
- * placeholder. The result is rebuilt from scratch per capture, so it does not
- * depend on the order files were ingested in.
- *
- * ### Memory and speed
- * A capture of a million processes has ~1.75 M exec/exit rows. They are held
- * as columns of typed arrays (~60 bytes per row, numbers only), not as row
- * objects (~600 bytes each with their strings): the text columns of a process
- * (comm, args, times as printed, exit status) are copied by SQLite itself, by
- * joins on the exec/exit rows' line ids, when the process row is written.
- * Groups "the instances of PID p" are ranges of an array sorted by PID,
- * found by binary search, instead of a Map of arrays. Rows are read by a
- * table scan in line order (not through the (capture_id, pid) index, which
- * costs a random page read per row). Process rows that did not change are
- * not rewritten (an upsert that compares), so a watcher's re-derivation of a
- * large capture writes only what is new.
+ * For each PID: its instances are computed again from all its exec and
+ * exit rows ({@link instancesOf}); each keeps the id its evidence rows were
+ * linked to before (so ids never move), new ones get fresh ids. Then the
+ * parents of those instances, and of every instance whose PPID is a PID
+ * whose instances changed, are resolved again ({@link pickParent});
+ * placeholders are created for PPIDs without a fitting instance and removed
+ * once childless. Work is proportional to the rows of the PIDs touched and
+ * to the children of the PIDs whose instances changed.
  */
 
-/** Slack, in µs, for second-precision print-time clocks on both sides. */
-const TOLERANCE = 2_000_000
-
-// Times are handled in µs as plain numbers (exact below 2^53, ~285 years),
-// and written back as integer ns. A missing time or id is NaN; a missing
-// row index is -1.
-
-const START_NONE = 0
-const START_EXIT_AGE = 1
-const START_EXEC = 2
-const START_SOURCE = [null, 'exit_age', 'exec'] as const
-
-const PPID_NONE = 0
-const PPID_EXEC = 1
-const PPID_EXIT = 2
-const PPID_SOURCE = [null, 'exec', 'exit'] as const
-
-/** Columns of exec or exit rows, in scan order (columns no longer needed are replaced by empty arrays). */
-interface Rows {
-  n: number
-  line: Float64Array
-  rank: Int32Array
-  processId: Float64Array
-  pid: Int32Array
-  /** 0 for NULL (both mean "unknown parent") */
-  ppid: Int32Array
-  ts: Float64Array
-  /** exec: 1 when ret is NULL or 0; exit: unused */
-  ok: Uint8Array
-  /** exit: age_s (NaN for NULL); exec: unused */
-  age: Float64Array
+export interface ProcessChanges {
+  /** PIDs whose instances were added, removed or moved in time (including placeholders): their events are linked again */
+  readonly changedPids: ReadonlySet<number>
+  /** process rows written or deleted */
+  readonly written: number
 }
 
-const NONE_I32 = new Int32Array(0)
-const NONE_F64 = new Float64Array(0)
+/** An instance computed in this pass, with its id. */
+interface Placed {
+  readonly id: number
+  readonly instance: Instance
+}
 
-/** Rows read per query while loading (one `.all()` per page is cheaper than a row-by-row iterator). */
-const PAGE = 10_000
+/** A process row as the parent step needs it. */
+interface Child {
+  readonly id: number
+  readonly pid: number
+  readonly ppid: number
+  readonly start: number
+  parentId: number | null
+}
 
-/**
- * Loads the exec or exit rows of a capture: `extra` is `ret` (exec) or
- * `age_s` (exit), `where` more conditions. Read by pages of line ids, so in
- * line order by a table scan (`+capture_id`: not through the (capture_id,
- * pid) index, which costs a random page read per row).
- */
-function readRows(
-  sqlite: BetterSqlite3.Database,
-  table: string | null,
-  extra: string,
-  where: string,
-  captureId: number,
-  rank: Map<number, number>,
-  exec: boolean,
-): Rows {
-  const count = table
-    ? Number(sqlite.prepare(`SELECT count(*) FROM ${table} WHERE capture_id = ? AND ${where}`).pluck().get(captureId))
-    : 0
-  const rows: Rows = {
-    n: 0,
-    line: new Float64Array(count),
-    rank: new Int32Array(count),
-    processId: new Float64Array(count),
-    pid: new Int32Array(count),
-    ppid: new Int32Array(count),
-    ts: new Float64Array(count),
-    ok: new Uint8Array(exec ? count : 0),
-    age: new Float64Array(exec ? 0 : count),
-  }
-  if (!table) return rows
-  const page = sqlite
+function loadExecs(ctx: DeriveContext, pids: readonly number[]): Map<number, ExecRow[]> {
+  const rows = ctx.sqlite
     .prepare(
-      `SELECT line_id, source_id, process_id, pid, ppid, ts / 1000, ${extra} FROM ${table}
-       WHERE line_id > ? AND +capture_id = ? AND ${where} ORDER BY line_id LIMIT ?`,
+      `SELECT line_id, source_id, process_id, pid, ppid, ts / 1000, ts_precision, ret FROM execsnoop_event
+       WHERE capture_id = ? AND pid ${IN_LIST}`,
     )
     .raw()
-  let i = 0
-  let after = -Infinity
-  for (;;) {
-    const got = page.all(after, captureId, PAGE) as [number, number, number | null, number, number | null, number | null, number | null][]
-    for (const [line, source, processId, pid, ppid, ts, value] of got) {
-      if (i === count) break // cannot happen inside the transaction; keeps the arrays in bounds
-      rows.line[i] = line
-      rows.rank[i] = rank.get(source) ?? 0
-      rows.processId[i] = processId ?? NaN
-      rows.pid[i] = pid
-      rows.ppid[i] = ppid ?? 0
-      rows.ts[i] = ts ?? NaN
-      if (exec) rows.ok[i] = value === null || value === 0 ? 1 : 0
-      else rows.age[i] = value ?? NaN
-      i++
+    .all(ctx.captureId, jsonList(pids)) as [number, number, number | null, number, number | null, number | null, string | null, number | null][]
+  const by = new Map<number, ExecRow[]>()
+  for (const [line, source, processId, pid, ppid, ts, precision, ret] of rows) {
+    const row: ExecRow = {
+      line,
+      rank: ctx.rank.get(source) ?? 0,
+      processId,
+      pid,
+      ppid: ppid ?? 0,
+      ts: us(ts),
+      width: precisionWidth(precision),
+      ok: ret === null || ret === 0,
     }
-    if (got.length < PAGE) break
-    after = got[got.length - 1]![0]
+    const list = by.get(pid)
+    if (list) list.push(row)
+    else by.set(pid, [row])
   }
-  rows.n = i
-  return rows
+  return by
 }
+
+function loadExits(ctx: DeriveContext, pids: readonly number[]): Map<number, ExitRow[]> {
+  const rows = ctx.sqlite
+    .prepare(
+      `SELECT line_id, source_id, process_id, pid, ppid, ts / 1000, ts_precision, age_s FROM exitsnoop_event
+       WHERE capture_id = ? AND pid ${IN_LIST} AND (tid IS NULL OR tid = pid)`,
+    )
+    .raw()
+    .all(ctx.captureId, jsonList(pids)) as [number, number, number | null, number, number | null, number | null, string | null, number | null][]
+  const by = new Map<number, ExitRow[]>()
+  for (const [line, source, processId, pid, ppid, ts, precision, age] of rows) {
+    const row: ExitRow = {
+      line,
+      rank: ctx.rank.get(source) ?? 0,
+      processId,
+      pid,
+      ppid: ppid ?? 0,
+      ts: us(ts),
+      width: precisionWidth(precision),
+      age: age ?? NaN,
+    }
+    const list = by.get(pid)
+    if (list) list.push(row)
+    else by.set(pid, [row])
+  }
+  return by
+}
+
+/** The stored real (not inferred) instances of `pids`, by PID. */
+function loadStored(ctx: DeriveContext, pids: readonly number[]): Map<number, (Candidate & { parentId: number | null })[]> {
+  const rows = ctx.sqlite
+    .prepare(
+      `SELECT id, pid, start_ts / 1000, exit_ts / 1000, parent_id FROM process
+       WHERE capture_id = ? AND pid ${IN_LIST} AND inferred = 0`,
+    )
+    .raw()
+    .all(ctx.captureId, jsonList(pids)) as [number, number, number | null, number | null, number | null][]
+  const by = new Map<number, (Candidate & { parentId: number | null })[]>()
+  for (const [id, pid, start, exit, parentId] of rows) {
+    const c = { id, start: us(start), exit: us(exit), parentId }
+    const list = by.get(pid)
+    if (list) list.push(c)
+    else by.set(pid, [c])
+  }
+  return by
+}
+
+/** The instance's span as a parent candidate. */
+const candidateOf = (p: Placed): Candidate => ({ id: p.id, start: p.instance.start, exit: p.instance.exit?.ts ?? NaN })
+
+const sameTime = (a: number, b: number): boolean => a === b || (Number.isNaN(a) && Number.isNaN(b))
 
 /**
- * Row indices in time order; ties and rows without times in file order
- * (source path, then line: line ids grow with line numbers within a source).
+ * Gives each new instance an id: the smallest id its evidence rows were
+ * linked to before that no other instance of the PID took yet, else a new
+ * one. Returns the instances with ids, and the ids no longer used.
  */
-function timeOrder(r: Rows): Int32Array {
-  const order = Array.from({ length: r.n }, (_, i) => i)
-  const { ts, rank, line } = r
-  order.sort((a, b) => {
-    const ta = ts[a]!
-    const tb = ts[b]!
-    if (ta !== tb) {
-      if (Number.isNaN(ta)) return Number.isNaN(tb) ? rank[a]! - rank[b]! || line[a]! - line[b]! : 1
-      if (Number.isNaN(tb)) return -1
-      return ta - tb
+function placeIds(
+  ctx: DeriveContext,
+  computed: ReadonlyMap<number, Instance[]>,
+  stored: ReadonlyMap<number, Candidate[]>,
+): { placed: Map<number, Placed[]>; gone: number[] } {
+  const placed = new Map<number, Placed[]>()
+  const gone: number[] = []
+  const pending: { pid: number; index: number }[] = []
+  for (const [pid, instances] of computed) {
+    const known = new Set((stored.get(pid) ?? []).map((c) => c.id))
+    const taken = new Set<number>()
+    const list: Placed[] = []
+    for (const instance of instances) {
+      let id = Infinity
+      const evidence = [instance.exit?.processId, ...instance.execs.map((e) => e.processId)]
+      for (const p of evidence) if (p != null && known.has(p) && !taken.has(p) && p < id) id = p
+      if (id === Infinity) {
+        pending.push({ pid, index: list.length })
+        id = NaN
+      } else {
+        taken.add(id)
+      }
+      list.push({ id, instance })
     }
-    return rank[a]! - rank[b]! || line[a]! - line[b]!
+    for (const k of known) if (!taken.has(k)) gone.push(k)
+    placed.set(pid, list)
+  }
+  let next = allocateIds(ctx.sqlite, 'process', pending.length)
+  for (const { pid, index } of pending) {
+    const list = placed.get(pid)!
+    list[index] = { id: next++, instance: list[index]!.instance }
+  }
+  return { placed, gone }
+}
+
+/** True when the PID's instances are not the stored ones (added, removed, or moved in time). */
+function instancesChanged(placed: readonly Placed[], stored: readonly Candidate[]): boolean {
+  if (placed.length !== stored.length) return true
+  const byId = new Map(stored.map((c) => [c.id, c]))
+  return placed.some((p) => {
+    const s = byId.get(p.id)
+    return !s || !sameTime(s.start, p.instance.start) || !sameTime(s.exit, p.instance.exit?.ts ?? NaN)
   })
-  return Int32Array.from(order)
 }
 
-/** `items` (indices) sorted by `pid[item]`, then by index: the groups of one PID, in creation order. */
-function groupByPid(pid: Int32Array, n: number): Int32Array {
-  const order = Array.from({ length: n }, (_, i) => i)
-  order.sort((a, b) => pid[a]! - pid[b]! || a - b)
-  return Int32Array.from(order)
-}
-
-/** First position in `sorted` (grouped by `pid`) whose PID is >= `p`. */
-function lowerBound(sorted: Int32Array, pid: Int32Array, p: number): number {
-  let lo = 0
-  let hi = sorted.length
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1
-    if (pid[sorted[mid]!]! < p) lo = mid + 1
-    else hi = mid
+/** Derives the instances of `pids` and everything their change implies; see the module comment. */
+export function deriveProcessesOf(ctx: DeriveContext, pids: readonly number[]): ProcessChanges {
+  const changedPids = new Set<number>()
+  let written = 0
+  for (const chunk of chunks(pids)) {
+    const r = deriveChunk(ctx, chunk, changedPids)
+    written += r
   }
-  return lo
+  return { changedPids, written }
 }
 
-/** Rebuilds the `process` rows of one capture; returns how many instances. */
-export function deriveProcesses(sqlite: BetterSqlite3.Database, captureId: number): number {
-  // one transaction: the rows read and the rows written are one snapshot
-  return sqlite.transaction(() => derive(sqlite, captureId))()
-}
+function deriveChunk(ctx: DeriveContext, pids: readonly number[], changedPids: Set<number>): number {
+  const { sqlite, captureId } = ctx
+  const execs = loadExecs(ctx, pids)
+  const exits = loadExits(ctx, pids)
+  const stored = loadStored(ctx, pids)
+  const computed = new Map<number, Instance[]>()
+  for (const pid of pids) computed.set(pid, instancesOf(pid, execs.get(pid) ?? [], exits.get(pid) ?? []))
+  const { placed, gone } = placeIds(ctx, computed, stored)
+  for (const pid of pids) if (instancesChanged(placed.get(pid) ?? [], stored.get(pid) ?? [])) changedPids.add(pid)
 
-function derive(sqlite: BetterSqlite3.Database, captureId: number): number {
-  const rank = new Map<number, number>()
-  ;(sqlite.prepare('SELECT id FROM source WHERE capture_id = ? ORDER BY path, id').pluck().all(captureId) as number[]).forEach(
-    (id, i) => rank.set(id, i),
-  )
-  const hasExec = tableExists(sqlite, 'execsnoop_event')
-  const hasExit = tableExists(sqlite, 'exitsnoop_event')
-  const E = readRows(sqlite, hasExec ? 'execsnoop_event' : null, 'ret', 'pid IS NOT NULL', captureId, rank, true)
-  const X = readRows(
-    sqlite,
-    hasExit ? 'exitsnoop_event' : null,
-    'age_s',
-    'pid IS NOT NULL AND (tid IS NULL OR tid = pid)',
-    captureId,
-    rank,
-    false,
-  )
-  const execOrder = timeOrder(E)
-  const exitOrder = timeOrder(X)
-  // what is not needed any more is let go as soon as possible: the peak
-  // memory of a large capture is here
-  E.rank = X.rank = NONE_I32
-
-  // Instances, by index = creation order (exits first, then exec-only ones);
-  // inferred parents are appended after step 4.
-  const cap = X.n + E.n
-  const pid = new Int32Array(cap)
-  const ppid = new Int32Array(cap)
-  const ppidSource = new Uint8Array(cap)
-  // (no .fill(): every used slot is set when its instance is created, and
-  // the pages of unused capacity are never touched, so never resident)
-  const start = new Float64Array(cap)
-  const startSource = new Uint8Array(cap)
-  const exitRow = new Int32Array(cap) // index into X, or -1
-  const exitTs = new Float64Array(cap)
-  const firstExec = new Int32Array(cap) // index into E, or -1
-  const lastExec = new Int32Array(cap)
-  const nextExec = new Int32Array(E.n).fill(-1) // the instance's next exec, in time order
-  const execInstance = new Int32Array(E.n) // the instance of each exec
-  const exitInstance = new Int32Array(X.n) // the instance of each exit
-  let n = 0
-
-  // 1. One instance per process exit.
-  for (let k = 0; k < X.n; k++) {
-    const x = exitOrder[k]!
-    const i = n++
-    pid[i] = X.pid[x]!
-    exitRow[i] = x
-    exitTs[i] = X.ts[x]!
-    firstExec[i] = -1
-    lastExec[i] = -1
-    // the exit's PPID, unless an exec shows one (step 3)
-    ppid[i] = X.ppid[x]!
-    ppidSource[i] = ppid[i] === 0 ? PPID_NONE : PPID_EXIT
-    if (!Number.isNaN(X.ts[x]!) && !Number.isNaN(X.age[x]!)) {
-      start[i] = X.ts[x]! - Math.round(X.age[x]! * 1e6)
-      startSource[i] = START_EXIT_AGE
-    } else {
-      start[i] = NaN
-      startSource[i] = START_NONE
+  // The children to resolve: every instance of these PIDs, and the stored
+  // instances of other PIDs whose PPID's instances changed.
+  const dirty = new Set(pids)
+  const children: Child[] = []
+  const parentOf = new Map<number, number | null>()
+  for (const list of placed.values()) {
+    for (const p of list) {
+      if (p.instance.ppidSource === null) {
+        parentOf.set(p.id, null)
+        continue
+      }
+      const old = stored.get(p.instance.pid)?.find((c) => c.id === p.id)
+      children.push({ id: p.id, pid: p.instance.pid, ppid: p.instance.ppid, start: p.instance.start, parentId: old?.parentId ?? null })
     }
   }
-  X.pid = X.ppid = NONE_I32
-  X.ts = X.age = NONE_F64
-  // exit instances of each PID, in creation order (exec-only instances never
-  // match an exec by time, so step 2 looks only at these)
-  const exitsByPid = groupByPid(pid, n)
+  const changedParents = [...changedPids].filter((p) => dirty.has(p))
+  if (changedParents.length > 0) {
+    const rows = sqlite
+      .prepare(
+        `SELECT id, pid, ppid, start_ts / 1000, parent_id FROM process
+         WHERE capture_id = ? AND ppid ${IN_LIST} AND inferred = 0 AND ppid_source IS NOT NULL`,
+      )
+      .raw()
+      .all(captureId, jsonList(changedParents)) as [number, number, number, number | null, number | null][]
+    for (const [id, pid, ppid, start, parentId] of rows) {
+      if (!dirty.has(pid)) children.push({ id, pid, ppid, start: us(start), parentId })
+    }
+  }
 
-  // 2. Each exec joins the instance of its PID alive at that time.
-  const openByPid = new Map<number, number>()
-  for (let k = 0; k < E.n; k++) {
-    const e = execOrder[k]!
-    const p = E.pid[e]!
-    const ts = E.ts[e]!
-    const from = lowerBound(exitsByPid, pid, p)
-    let to = from
-    while (to < exitsByPid.length && pid[exitsByPid[to]!] === p) to++
-    let target = -1
-    if (!Number.isNaN(ts)) {
-      let best = -1
-      let bestScore = 0
-      for (let c = from; c < to; c++) {
-        const i = exitsByPid[c]!
-        const xts = exitTs[i]!
-        if (Number.isNaN(xts)) continue
-        const s = Number.isNaN(start[i]!) ? xts : start[i]!
-        if (ts < s - TOLERANCE || ts > xts + TOLERANCE) continue
-        // prefer the instance whose span (start..exit) holds the exec most snugly
-        const score = (ts < s ? s - ts : 0) + (ts > xts ? ts - xts : 0)
-        if (best === -1 || score < bestScore || (score === bestScore && xts < exitTs[best]!)) {
-          best = i
-          bestScore = score
+  // Parent candidates: this pass's instances for its PIDs, the stored ones for the others.
+  const candidates = new Map<number, Candidate[]>()
+  for (const [pid, list] of placed) candidates.set(pid, sortCandidates(list.map(candidateOf)))
+  const otherPpids = [...new Set(children.map((c) => c.ppid))].filter((p) => !dirty.has(p))
+  for (const [pid, list] of loadStored(ctx, otherPpids)) candidates.set(pid, sortCandidates(list))
+  const placeholders = loadPlaceholders(ctx, [...new Set(children.map((c) => c.ppid))])
+  const newPlaceholders = new Map<number, number>()
+  const formerParents = new Set<number>()
+  for (const child of children) {
+    let parent: number | null = null
+    if (child.ppid !== child.pid) {
+      parent = pickParent(child.start, candidates.get(child.ppid) ?? [])?.id ?? null
+      if (parent === null) {
+        parent = placeholders.get(child.ppid) ?? newPlaceholders.get(child.ppid) ?? null
+        if (parent === null) {
+          parent = NaN // given below, once the number of new placeholders is known
+          newPlaceholders.set(child.ppid, NaN)
         }
       }
-      target = best
-      if (target === -1) {
-        // no exit covers it: continue the open exec-only instance, unless an
-        // exit of this PID came in between (then it is a reused PID)
-        const open = openByPid.get(p)
-        if (open !== undefined) {
-          const lastTs = E.ts[lastExec[open]!]!
-          let exitBetween = false
-          if (!Number.isNaN(lastTs)) {
-            for (let c = from; c < to && !exitBetween; c++) {
-              const xts = exitTs[exitsByPid[c]!]!
-              exitBetween = !Number.isNaN(xts) && xts > lastTs && xts < ts - TOLERANCE
-            }
-          }
-          if (!exitBetween) target = open
-        }
-      }
-    } else {
-      // no time: the first exit of this PID without execs, else the open instance
-      for (let c = from; c < to && target === -1; c++) {
-        const i = exitsByPid[c]!
-        if (firstExec[i] === -1) target = i
-      }
-      if (target === -1) target = openByPid.get(p) ?? -1
     }
-    if (target === -1) {
-      target = n++
-      pid[target] = p
-      start[target] = ts
-      startSource[target] = Number.isNaN(ts) ? START_NONE : START_EXEC
-      exitRow[target] = -1
-      exitTs[target] = NaN
-      firstExec[target] = -1
-      lastExec[target] = -1
-      openByPid.set(p, target)
-    }
-    if (firstExec[target] === -1) firstExec[target] = e
-    else nextExec[lastExec[target]!] = e
-    lastExec[target] = e
-    execInstance[e] = target
+    if (child.parentId !== null) formerParents.add(child.parentId)
+    parentOf.set(child.id, parent)
   }
-
-  // 3. PPID: the earliest seen (exec before exit; exit may show a reparenting):
-  // an exit's was set in step 1.
-  for (let i = 0; i < n; i++) {
-    let e = firstExec[i]!
-    while (e !== -1 && E.ppid[e] === 0) e = nextExec[e]!
-    if (e !== -1) {
-      ppid[i] = E.ppid[e]!
-      ppidSource[i] = PPID_EXEC
+  if (newPlaceholders.size > 0) {
+    let next = allocateIds(sqlite, 'process', newPlaceholders.size)
+    for (const ppid of newPlaceholders.keys()) {
+      newPlaceholders.set(ppid, next++)
+      changedPids.add(ppid)
+    }
+    for (const child of children) {
+      if (Number.isNaN(parentOf.get(child.id))) parentOf.set(child.id, newPlaceholders.get(child.ppid)!)
     }
   }
+  cutCycles(ctx, children, parentOf, placed)
 
-  // Instances grouped by PID (in creation order within a PID), and the order
-  // in which the steps below visit them: PIDs in order of their first
-  // instance, then that PID's instances.
-  const byPid = groupByPid(pid, n)
-  const visit = new Int32Array(n)
-  {
-    let v = 0
-    for (let i = 0; i < n; i++) {
-      const g = lowerBound(byPid, pid, pid[i]!)
-      if (byPid[g] !== i) continue // not the first of its PID
-      for (let c = g; c < n && pid[byPid[c]!] === pid[i]; c++) visit[v++] = byPid[c]!
-    }
+  // Write: the instances of these PIDs (whole rows), the parents of the
+  // other children, the new placeholders; then drop what is gone.
+  let written = writeInstances(ctx, placed, parentOf)
+  const moveParent = sqlite.prepare('UPDATE process SET parent_id = ? WHERE id = ? AND parent_id IS NOT ?')
+  for (const child of children) {
+    if (dirty.has(child.pid)) continue
+    const parent = parentOf.get(child.id) ?? null
+    if (parent !== child.parentId) written += moveParent.run(parent, child.id, parent).changes
   }
-
-  // 4. Parent instance: the PPID's instance alive when the child started.
-  const parent = new Int32Array(n).fill(-1)
-  const inferredByPid = new Map<number, number>() // ppid -> index (>= n)
-  const inferredPids: number[] = []
-  for (let v = 0; v < n; v++) {
-    const child = visit[v]!
-    const pp = ppid[child]!
-    if (ppidSource[child] === PPID_NONE || pp === pid[child]) continue
-    const childStart = start[child]!
-    let best = -1
-    for (let c = lowerBound(byPid, pid, pp); c < n && pid[byPid[c]!] === pp; c++) {
-      const p = byPid[c]!
-      if (!Number.isNaN(childStart)) {
-        const pStart = start[p]!
-        const pEnd = exitTs[p]!
-        if (!Number.isNaN(pStart) && pStart - TOLERANCE > childStart) continue
-        if (!Number.isNaN(pEnd) && pEnd + TOLERANCE < childStart) continue
-        const score = Number.isNaN(pStart) ? -1 : pStart
-        if (best === -1 || score > (Number.isNaN(start[best]!) ? -1 : start[best]!)) best = p
-      } else if (best === -1) {
-        best = p
-      }
-    }
-    if (best === -1) {
-      best = inferredByPid.get(pp) ?? -1
-      if (best === -1) {
-        best = n + inferredPids.length
-        inferredByPid.set(pp, best)
-        inferredPids.push(pp)
-      }
-    }
-    parent[child] = best
+  const insertPlaceholder = sqlite.prepare(
+    `INSERT INTO process (id, capture_id, pid, exec_count, failed_exec_count, seen_exec, seen_exit, inferred, fork_only)
+     VALUES (?, ?, ?, 0, 0, 0, 0, 1, 0)`,
+  )
+  for (const [ppid, id] of newPlaceholders) written += insertPlaceholder.run(id, captureId, ppid).changes
+  if (gone.length > 0) {
+    const goneIds = new Set(gone)
+    for (const list of stored.values()) for (const c of list) if (goneIds.has(c.id) && c.parentId !== null) formerParents.add(c.parentId)
+    written += sqlite.prepare(`DELETE FROM process WHERE id ${IN_LIST}`).run(jsonList(gone)).changes
   }
-  const total = n + inferredPids.length
-  const pidOf = (i: number): number => (i < n ? pid[i]! : inferredPids[i - n]!)
+  written += dropChildlessPlaceholders(ctx, formerParents, changedPids)
+  linkEvidence(ctx, placed)
+  return written
+}
 
-  // 5. Break any cycle (impossible in a consistent capture, but the input is
-  // not always consistent): the tree queries rely on a forest. Inferred
-  // instances have no parent; the others in the order of step 4.
-  const seen = new Int32Array(n).fill(-1)
-  for (let v = 0; v < n; v++) {
-    const inst = visit[v]!
-    seen[inst] = v
-    let p = parent[inst]!
-    while (p !== -1 && p < n) {
-      if (seen[p] === v) {
-        parent[inst] = -1
-        break
-      }
-      seen[p] = v
-      p = parent[p]!
-    }
-  }
+/** The placeholder of each PPID, where there is one. */
+function loadPlaceholders(ctx: DeriveContext, ppids: readonly number[]): Map<number, number> {
+  const rows = ctx.sqlite
+    .prepare(`SELECT pid, id FROM process WHERE capture_id = ? AND pid ${IN_LIST} AND inferred = 1`)
+    .raw()
+    .all(ctx.captureId, jsonList(ppids)) as [number, number][]
+  return new Map(rows)
+}
 
-  // 6. Deterministic ids: by start time, then PID, then first evidence
-  // (creation order; inferred instances last).
-  const key = (i: number): number => (i >= n ? NaN : Number.isNaN(start[i]!) ? exitTs[i]! : start[i]!)
-  const idOrder = Array.from({ length: total }, (_, i) => i)
-  idOrder.sort((a, b) => {
-    const as = key(a)
-    const bs = key(b)
-    if (as !== bs && !(Number.isNaN(as) && Number.isNaN(bs))) {
-      if (Number.isNaN(as)) return 1
-      if (Number.isNaN(bs)) return -1
-      return as - bs
-    }
-    return pidOf(a) - pidOf(b) || a - b
-  })
+/** Placeholders among `ids` that have no child any more are deleted; their PIDs count as changed. */
+function dropChildlessPlaceholders(ctx: DeriveContext, ids: ReadonlySet<number>, changedPids: Set<number>): number {
+  if (ids.size === 0) return 0
+  const dropped = ctx.sqlite
+    .prepare(
+      `DELETE FROM process WHERE id ${IN_LIST} AND inferred = 1
+         AND NOT EXISTS (SELECT 1 FROM process c WHERE c.parent_id = process.id)
+       RETURNING pid`,
+    )
+    .pluck()
+    .all(jsonList(ids)) as number[]
+  for (const pid of dropped) changedPids.add(pid)
+  return dropped.length
+}
 
-  const base = Number(sqlite.prepare('SELECT coalesce(max(id), 0) FROM process WHERE capture_id != ?').pluck().get(captureId))
-  const id = new Float64Array(total)
-  idOrder.forEach((inst, pos) => (id[inst] = base + pos + 1))
-  // rows of this capture outside the new id range are gone
-  sqlite.prepare('DELETE FROM process WHERE capture_id = ? AND (id <= ? OR id > ?)').run(captureId, base, base + total)
+/** Breaks cycles through the links set in this pass ({@link breakCycles}). */
+function cutCycles(
+  ctx: DeriveContext,
+  children: readonly Child[],
+  parentOf: Map<number, number | null>,
+  placed: ReadonlyMap<number, Placed[]>,
+): void {
+  const nodes = new Map<number, Node>()
+  for (const c of children) nodes.set(c.id, { id: c.id, pid: c.pid, start: c.start })
+  for (const list of placed.values()) for (const p of list) nodes.set(p.id, { id: p.id, pid: p.instance.pid, start: p.instance.start })
+  const storedParent = ctx.sqlite.prepare('SELECT parent_id FROM process WHERE id = ?').pluck()
+  const storedNode = ctx.sqlite.prepare('SELECT id, pid, start_ts / 1000 AS start FROM process WHERE id = ?')
+  breakCycles(
+    children.map((c) => c.id),
+    (id) => (parentOf.has(id) ? parentOf.get(id)! : ((storedParent.get(id) as number | null | undefined) ?? null)),
+    (id) => {
+      const n = nodes.get(id)
+      if (n) return n
+      const row = storedNode.get(id) as { id: number; pid: number; start: number | null }
+      return { id: row.id, pid: row.pid, start: us(row.start) }
+    },
+    (id) => parentOf.set(id, null),
+  )
+}
 
-  // The text columns come from the exec/exit rows themselves (by line id):
-  // lo = last successful exec, fo = first successful exec, fe = first exec,
-  // x = the exit. An unchanged row is left as it is.
-  const cols = [
-    'capture_id', 'pid', 'ppid', 'ppid_source', 'parent_id', 'comm', 'filename', 'args', 'exec_count',
-    'failed_exec_count', 'start_ts', 'start_source', 'exec_ts', 'exec_time_text', 'exit_ts', 'exit_time_text',
-    'lifetime_s', 'exit_code', 'signal', 'core_dumped', 'seen_exec', 'seen_exit', 'inferred', 'fork_only',
-  ]
-  // The values of each row (v.column1..18, in this order): id, capture_id,
-  // pid, ppid, ppid_source, parent_id, exec_count, failed_exec_count, start
-  // (µs), start_source, seen_exec, seen_exit, inferred, fork_only, then the
-  // line ids of lo, fo, fe and x.
-  const execJoin = (alias: string, column: number): string =>
-    hasExec
-      ? `LEFT JOIN execsnoop_event ${alias} ON ${alias}.line_id = v.column${String(column)}`
-      : `LEFT JOIN (SELECT NULL AS line_id, NULL AS comm, NULL AS filename, NULL AS args, NULL AS ts, NULL AS time_text) ${alias} ON ${alias}.line_id = v.column${String(column)}`
-  const exitJoin = hasExit
-    ? 'LEFT JOIN exitsnoop_event x ON x.line_id = v.column18'
-    : 'LEFT JOIN (SELECT NULL AS line_id, NULL AS comm, NULL AS ts, NULL AS time_text, NULL AS age_s, NULL AS exit_code, NULL AS signal, NULL AS core_dumped) x ON x.line_id = v.column18'
+/** The process row's columns, after `id`. */
+const COLUMNS = [
+  'capture_id', 'pid', 'ppid', 'ppid_source', 'parent_id', 'comm', 'filename', 'args', 'exec_count',
+  'failed_exec_count', 'start_ts', 'start_source', 'exec_ts', 'exec_time_text', 'exit_ts', 'exit_time_text',
+  'lifetime_s', 'exit_code', 'signal', 'core_dumped', 'seen_exec', 'seen_exit', 'inferred', 'fork_only',
+]
+
+/**
+ * Upserts the rows of `placed`; an unchanged row is left as it is. The text
+ * columns come from the exec/exit rows themselves (by line id): lo = last
+ * successful exec, fo = first successful exec, fe = first exec, x = the exit.
+ * Values per row (v.column1..18): id, capture_id, pid, ppid, ppid_source,
+ * parent_id, exec_count, failed_exec_count, start (µs), start_source,
+ * seen_exec, seen_exit, inferred, fork_only, then the line ids of lo, fo, fe, x.
+ */
+function writeInstances(ctx: DeriveContext, placed: ReadonlyMap<number, Placed[]>, parentOf: ReadonlyMap<number, number | null>): number {
   const upserts = RowBatch.of(
-    sqlite,
-    (rows) => `INSERT INTO process (id, ${cols.join(', ')})
+    ctx.sqlite,
+    (rows) => `INSERT INTO process (id, ${COLUMNS.join(', ')})
      SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, coalesce(lo.comm, x.comm, fe.comm), lo.filename, lo.args,
        v.column7, v.column8, CAST(v.column9 AS INTEGER) * 1000, v.column10, (fo.ts / 1000) * 1000, fo.time_text,
        (x.ts / 1000) * 1000, x.time_text, x.age_s, x.exit_code, x.signal, x.core_dumped, v.column11, v.column12, v.column13, v.column14
-     FROM (VALUES ${valuesSql(18, rows)}) AS v ${execJoin('lo', 15)} ${execJoin('fo', 16)} ${execJoin('fe', 17)} ${exitJoin}
+     FROM (VALUES ${valuesSql(18, rows)}) AS v
+       LEFT JOIN execsnoop_event lo ON lo.line_id = v.column15
+       LEFT JOIN execsnoop_event fo ON fo.line_id = v.column16
+       LEFT JOIN execsnoop_event fe ON fe.line_id = v.column17
+       LEFT JOIN exitsnoop_event x ON x.line_id = v.column18
      WHERE true
-     ON CONFLICT (id) DO UPDATE SET ${cols.map((c) => `${c} = excluded.${c}`).join(', ')}
-     WHERE ${cols.map((c) => `${c} IS NOT excluded.${c}`).join(' OR ')}`,
+     ON CONFLICT (id) DO UPDATE SET ${COLUMNS.map((c) => `${c} = excluded.${c}`).join(', ')}
+     WHERE ${COLUMNS.map((c) => `${c} IS NOT excluded.${c}`).join(' OR ')}`,
     18,
   )
-  const row = upserts.values
-  for (const inst of idOrder) {
-    const instId = id[inst]!
-    if (inst >= n) {
-      // inferred: never seen itself, only as someone's PPID
-      row.push(instId, captureId, pidOf(inst), null, null, null, 0, 0, null, null, 0, 0, 1, 0, null, null, null, null)
+  let n = 0
+  for (const list of placed.values()) {
+    for (const { id, instance: i } of list) {
+      const s = summarize(i)
+      upserts.values.push(
+        id,
+        ctx.captureId,
+        i.pid,
+        i.ppidSource === null ? null : i.ppid,
+        i.ppidSource,
+        parentOf.get(id) ?? null,
+        s.execCount,
+        s.failedExecCount,
+        Number.isNaN(i.start) ? null : i.start,
+        i.startSource,
+        s.execCount > 0 ? 1 : 0,
+        i.exit ? 1 : 0,
+        0,
+        i.exit && i.execs.length === 0 ? 1 : 0,
+        s.lastOk?.line ?? null,
+        s.firstOk?.line ?? null,
+        s.first?.line ?? null,
+        i.exit?.line ?? null,
+      )
       upserts.added()
-      continue
+      n++
     }
-    let okCount = 0
-    let execCount = 0
-    let firstOk = -1
-    let lastOk = -1
-    for (let e = firstExec[inst]!; e !== -1; e = nextExec[e]!) {
-      execCount++
-      if (E.ok[e] === 1) {
-        okCount++
-        if (firstOk === -1) firstOk = e
-        lastOk = e
-      }
-    }
-    const x = exitRow[inst]!
-    const p = parent[inst]!
-    row.push(
-      instId,
-      captureId,
-      pid[inst],
-      ppidSource[inst] === PPID_NONE ? null : ppid[inst],
-      PPID_SOURCE[ppidSource[inst]!],
-      p === -1 ? null : id[p],
-      okCount,
-      execCount - okCount,
-      Number.isNaN(start[inst]!) ? null : start[inst],
-      START_SOURCE[startSource[inst]!],
-      okCount > 0 ? 1 : 0,
-      x !== -1 ? 1 : 0,
-      0,
-      x !== -1 && execCount === 0 ? 1 : 0,
-      lastOk === -1 ? null : E.line[lastOk],
-      firstOk === -1 ? null : E.line[firstOk],
-      execCount === 0 ? null : E.line[firstExec[inst]!],
-      x === -1 ? null : X.line[x],
-    )
-    upserts.added()
   }
   upserts.flush()
-  // Every exec and (process) exit row belongs to exactly one instance; only
-  // rows whose instance changed are written, in line order (the order they
-  // were read in): each page of the event table is then written once, where
-  // the instances' order would rewrite pages at random.
-  const relink = (table: string): RowBatch =>
+  return n
+}
+
+/** Sets `process_id` of the exec and exit rows whose instance changed. */
+function linkEvidence(ctx: DeriveContext, placed: ReadonlyMap<number, Placed[]>): void {
+  const update = (table: string): RowBatch =>
     RowBatch.of(
-      sqlite,
+      ctx.sqlite,
       (rows) => `UPDATE ${table} SET process_id = v.column2 FROM (VALUES ${valuesSql(2, rows)}) AS v WHERE ${table}.line_id = v.column1`,
       2,
     )
-  if (E.n > 0) {
-    const linkExec = relink('execsnoop_event')
-    for (let e = 0; e < E.n; e++) {
-      const instId = id[execInstance[e]!]!
-      if (E.processId[e] === instId) continue
-      linkExec.values.push(E.line[e], instId)
-      linkExec.added()
+  const execs = update('execsnoop_event')
+  const exits = update('exitsnoop_event')
+  for (const list of placed.values()) {
+    for (const { id, instance } of list) {
+      for (const e of instance.execs) {
+        if (e.processId === id) continue
+        execs.values.push(e.line, id)
+        execs.added()
+      }
+      const x = instance.exit
+      if (x && x.processId !== id) {
+        exits.values.push(x.line, id)
+        exits.added()
+      }
     }
-    linkExec.flush()
   }
-  for (let i = 0; i < n; i++) {
-    const x = exitRow[i]!
-    if (x !== -1) exitInstance[x] = i
-  }
-  if (X.n > 0) {
-    const linkExit = relink('exitsnoop_event')
-    for (let x = 0; x < X.n; x++) {
-      const instId = id[exitInstance[x]!]!
-      if (X.processId[x] === instId) continue
-      linkExit.values.push(X.line[x], instId)
-      linkExit.added()
-    }
-    linkExit.flush()
-  }
-  return total
+  execs.flush()
+  exits.flush()
 }

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto'
 import { open } from 'node:fs/promises'
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { basename, join } from 'node:path'
-import { deriveAll } from '../derive/index.js'
+import { deriveNew, lowerWatermark, processCount, rederive } from '../derive/index.js'
 import { InputError } from '../errors.js'
 import { FORMATS, findFormat } from '../formats/index.js'
 import type { LogFormat } from '../formats/types.js'
@@ -146,6 +146,7 @@ export async function ingest(store: Store, options: IngestOptions): Promise<Inge
     clockTz: capture.clock_tz,
     warnings,
     onProgress: options.onProgress,
+    derive: options.derive !== false,
   }
   const reports: FileReport[] = []
   for (const file of files) {
@@ -172,7 +173,10 @@ export async function ingest(store: Store, options: IngestOptions): Promise<Inge
     }
   }
   if (files.length === 0) warnings.push(`no log files found in ${options.paths.join(', ')}`)
-  const processes = options.derive === false ? null : deriveAll(store.sqlite, captureId).processes
+  // each batch was derived as it was written; this catches up on what an
+  // earlier run left underived (--no-derive, or a database from before)
+  if (options.derive !== false) deriveNew(store.sqlite, captureId)
+  const processes = options.derive === false ? null : processCount(store.sqlite, captureId)
   return { capture: captureName, captureId, files: reports, warnings, processes }
 }
 
@@ -238,6 +242,8 @@ export interface FileContext {
   readonly clockTz: string | null
   readonly warnings: string[]
   readonly onProgress: ((progress: IngestProgress) => void) | undefined
+  /** Derive each batch in its transaction (false: leave it to a later pass). */
+  readonly derive: boolean
 }
 
 export interface FileOptions {
@@ -372,10 +378,8 @@ async function readSource(
 ): Promise<FileReport> {
   const { sqlite } = ctx.store
   const writer = new SourceWriter(ctx, source, st)
-  // A last line stored without its newline is re-read from scratch.
-  writer.dropPartial()
   const start = source.committed_offset
-  if (start >= st.size && writer.partialDropped === 0) {
+  if (start >= st.size && !writer.hasPartial()) {
     return writer.report(status === 'grown' ? 'unchanged' : status)
   }
   let batch: TextLine[][] = []
@@ -431,6 +435,16 @@ function formatStatements(store: Store, format: LogFormat): FormatStatements {
   return made
 }
 
+/** A stored line, as rebuild reads it again. */
+interface StoredLine {
+  id: number
+  line_no: number
+  byte_offset: number
+  raw: string
+  raw_bytes: Buffer | null
+  partial: number
+}
+
 const LINE_COLUMNS = 'id, capture_id, source_id, line_no, byte_offset, kind, raw, raw_bytes, detail, partial'
 
 /** Writes the lines of one source, batch by batch, each batch one transaction. */
@@ -452,8 +466,10 @@ class SourceWriter {
   /** `UPDATE <tool>_event SET <column> = ... || line` per table and column, prepared once */
   readonly #appends = new Map<string, BetterSqlite3.Statement>()
   readonly #updateLine: BetterSqlite3.Statement
-  /** Rebuild mode: lines already stored are re-classified in place (line_no -> id). */
-  readonly #existing: Map<number, number> | null
+  /** Rebuild mode: lines already stored are re-classified in place, keeping their ids. */
+  readonly #existing: boolean
+  /** the ids of the lines of the batch being rewritten, in order */
+  #givenIds: readonly number[] = []
   lines = 0
   records = 0
   continuations = 0
@@ -462,7 +478,7 @@ class SourceWriter {
   partialDropped = 0
   readonly badExamples: { line: number; reason: string }[] = []
 
-  constructor(ctx: FileContext, source: SourceRow, st: { mtimeMs: number }, existing: Map<number, number> | null = null) {
+  constructor(ctx: FileContext, source: SourceRow, st: { mtimeMs: number }, existing = false) {
     this.#ctx = ctx
     this.#source = source
     this.#existing = existing
@@ -483,21 +499,35 @@ class SourceWriter {
     this.#updateLine = ctx.store.sqlite.prepare('UPDATE log_line SET kind = ?, detail = ? WHERE id = ?')
   }
 
-  /** Removes a previously stored partial last line (and its record). */
-  dropPartial(): void {
+  /** Whether a last line was stored without its newline (it is read again from scratch). */
+  hasPartial(): boolean {
+    return this.#partialIds().length > 0
+  }
+
+  #partialIds(): number[] {
+    return this.#ctx.store.sqlite.prepare('SELECT id FROM log_line WHERE source_id = ? AND partial = 1').pluck().all(this.#source.id) as number[]
+  }
+
+  /**
+   * Removes a previously stored partial last line (and its record), inside
+   * the transaction that reads it again; returns the PIDs of the exec/exit
+   * rows removed (their instances are derived again).
+   */
+  #dropPartial(): number[] {
     const { sqlite } = this.#ctx.store
-    const partial = sqlite
-      .prepare('SELECT id FROM log_line WHERE source_id = ? AND partial = 1')
-      .pluck()
-      .all(this.#source.id) as number[]
-    if (partial.length === 0) return
-    sqlite.transaction(() => {
-      for (const id of partial) {
-        for (const f of this.#ctx.formats) sqlite.prepare(`DELETE FROM ${f.name}_event WHERE line_id = ?`).run(id)
-        sqlite.prepare('DELETE FROM log_line WHERE id = ?').run(id)
+    const partial = this.#partialIds()
+    const pids: number[] = []
+    for (const id of partial) {
+      for (const f of this.#ctx.formats) {
+        const removed = sqlite.prepare(`DELETE FROM ${f.name}_event WHERE line_id = ? RETURNING *`).get(id) as { pid?: unknown } | undefined
+        if (typeof removed?.pid === 'number') pids.push(removed.pid)
       }
-    })()
-    this.partialDropped = partial.length
+      sqlite.prepare('DELETE FROM log_line WHERE id = ?').run(id)
+      // its id may be given again to the line read in its place: derive from there
+      lowerWatermark(sqlite, this.#ctx.captureId, id - 1)
+      this.partialDropped++
+    }
+    return pids
   }
 
   #clockFor(): SourceClock {
@@ -595,8 +625,21 @@ class SourceWriter {
     return stmt
   }
 
+  /** Rebuild: classifies stored lines again, in place. */
+  rewrite(rows: readonly StoredLine[]): void {
+    this.#givenIds = rows.map((r) => r.id)
+    this.write([
+      rows.map((r) => {
+        const bytes = r.raw_bytes ?? Buffer.from(r.raw, 'utf8')
+        const { text, invalid } = decodeLine(bytes)
+        return { text, invalidBytes: invalid ? bytes : null, offset: r.byte_offset, end: r.byte_offset + bytes.length + 1, partial: r.partial === 1 }
+      }),
+    ])
+    this.#givenIds = []
+  }
+
   write(batch: readonly (readonly TextLine[])[]): void {
-    if (batch.every((lines) => lines.length === 0)) return
+    if (batch.every((lines) => lines.length === 0) && (this.#existing || !this.hasPartial())) return
     const { sqlite } = this.#ctx.store
     const capture = this.#ctx.captureId
     const sourceId = this.#source.id
@@ -604,11 +647,14 @@ class SourceWriter {
     this.#lineRows.clear()
     for (const ev of this.#eventRows.values()) ev.rows.clear()
     sqlite.transaction(() => {
+      const droppedPids = this.#existing ? [] : this.#dropPartial()
+      const touchedLines: number[] = []
       let committedOffset = this.#offset
       let committedLines = this.#lineNo
       let tail: TextLine | null = null
       let nextId = Number(this.#maxLineId.get()) + 1
       const lineValues = this.#lineRows.values
+      let index = 0
       for (const lines of batch) {
         for (const raw of lines) {
           const text = raw.text
@@ -618,7 +664,7 @@ class SourceWriter {
           const r = parsed.result
           const detail = r.kind === 'message' ? r.message : r.kind === 'bad' ? r.reason : null
           let lineId: number
-          const known = this.#existing?.get(this.#lineNo)
+          const known = this.#existing ? this.#givenIds[index++] : undefined
           if (known !== undefined) {
             this.#updateLine.run(parsed.kind, detail, known)
             lineId = known
@@ -661,6 +707,7 @@ class SourceWriter {
               if (this.#lastRecord !== null && format?.columns.some((c) => c.name === r.column)) {
                 this.#flush() // the record may still be pending
                 this.#appendStatement(format.name, r.column).run(r.append, this.#lastRecord)
+                touchedLines.push(this.#lastRecord)
               }
               break
             }
@@ -673,6 +720,8 @@ class SourceWriter {
         }
       }
       this.#flush()
+      // the batch's lines and what they imply commit together
+      if (this.#ctx.derive) deriveNew(sqlite, capture, { touchedLines, pids: droppedPids })
       this.#offset = committedOffset
       const layout = this.#parser.layout
       if (tail) {
@@ -736,6 +785,11 @@ export interface RebuildReport {
  * (after a parser fix, or a new format that now recognises old lines): the
  * stored lines are classified again, in order, per source.
  *
+ * All or nothing: the whole rebuild is one transaction, so a rebuild killed
+ * at any point leaves the store as it was. Lines are read in pages, never a
+ * whole source at once. Process instances keep their ids (their evidence
+ * rows are linked again to the instances they belonged to before deriving).
+ *
  * ### Examples
  * ```ts
  * const report = rebuild(openStore('tracedb.db'))
@@ -752,47 +806,70 @@ export function rebuild(store: Store, options: { capture?: string; formats?: rea
   if (captures.length === 0 && options.capture !== undefined) {
     throw new InputError(`capture "${options.capture}" not found`, { hint: 'tracedb query captures lists them' })
   }
-  let total = { sources: 0, lines: 0, records: 0, bad: 0, processes: 0 }
-  for (const capture of captures) {
-    const ctx: FileContext = {
-      store,
-      captureId: capture.id,
-      formats,
-      clockDate: capture.clock_date,
-      clockTz: capture.clock_tz,
-      warnings: [],
-      onProgress: undefined,
-    }
-    sqlite.transaction(() => {
-      for (const f of formats) sqlite.prepare(`DELETE FROM ${f.name}_event WHERE capture_id = ?`).run(capture.id)
-    })()
-    const sources = sqlite.prepare('SELECT * FROM source WHERE capture_id = ? ORDER BY id').all(capture.id) as (SourceRow & {
-      mtime_ms: number | null
-    })[]
-    for (const source of sources) {
-      const rows = sqlite
-        .prepare('SELECT id, line_no, byte_offset, raw, raw_bytes, partial FROM log_line WHERE source_id = ? ORDER BY line_no')
-        .all(source.id) as { id: number; line_no: number; byte_offset: number; raw: string; raw_bytes: Buffer | null; partial: number }[]
-      const existing = new Map(rows.map((r) => [r.line_no, r.id]))
-      const writer = new SourceWriter(ctx, source, { mtimeMs: source.mtime_ms ?? Date.now() }, existing)
-      for (let i = 0; i < rows.length; i += BATCH_LINES) {
-        writer.write([
-          rows.slice(i, i + BATCH_LINES).map((r) => {
-            const bytes = r.raw_bytes ?? Buffer.from(r.raw, 'utf8')
-            const { text, invalid } = decodeLine(bytes)
-            return { text, invalidBytes: invalid ? bytes : null, offset: r.byte_offset, end: r.byte_offset + bytes.length + 1, partial: r.partial === 1 }
-          }),
-        ])
+  return sqlite.transaction(() => {
+    let total = { sources: 0, lines: 0, records: 0, bad: 0, processes: 0 }
+    for (const capture of captures) {
+      const ctx: FileContext = {
+        store,
+        captureId: capture.id,
+        formats,
+        clockDate: capture.clock_date,
+        clockTz: capture.clock_tz,
+        warnings: [],
+        onProgress: undefined,
+        derive: false,
       }
+      const r = rebuildCapture(ctx)
       total = {
-        ...total,
-        sources: total.sources + 1,
-        lines: total.lines + writer.lines,
-        records: total.records + writer.records,
-        bad: total.bad + writer.bad,
+        sources: total.sources + r.sources,
+        lines: total.lines + r.lines,
+        records: total.records + r.records,
+        bad: total.bad + r.bad,
+        processes: total.processes + processCount(sqlite, capture.id),
       }
     }
-    total.processes += deriveAll(sqlite, capture.id).processes
+    return total
+  })()
+}
+
+/** Classifies one capture's lines again and derives it from scratch (inside rebuild's transaction). */
+function rebuildCapture(ctx: FileContext): Omit<RebuildReport, 'processes'> {
+  const { sqlite } = ctx.store
+  const captureId = ctx.captureId
+  // which instance each exec/exit line belonged to, so that ids survive
+  sqlite.exec('DROP TABLE IF EXISTS temp.rebuild_link')
+  sqlite.exec('CREATE TEMP TABLE rebuild_link (line_id INTEGER PRIMARY KEY, process_id INTEGER NOT NULL)')
+  for (const t of ['execsnoop_event', 'exitsnoop_event']) {
+    sqlite.prepare(`INSERT INTO rebuild_link SELECT line_id, process_id FROM ${t} WHERE capture_id = ? AND process_id IS NOT NULL`).run(captureId)
   }
+  for (const f of ctx.formats) sqlite.prepare(`DELETE FROM ${f.name}_event WHERE capture_id = ?`).run(captureId)
+  const sources = sqlite.prepare('SELECT * FROM source WHERE capture_id = ? ORDER BY id').all(captureId) as (SourceRow & {
+    mtime_ms: number | null
+  })[]
+  const page = sqlite.prepare(
+    'SELECT id, line_no, byte_offset, raw, raw_bytes, partial FROM log_line WHERE source_id = ? AND line_no > ? ORDER BY line_no LIMIT ?',
+  )
+  let total = { sources: 0, lines: 0, records: 0, bad: 0 }
+  for (const source of sources) {
+    const writer = new SourceWriter(ctx, source, { mtimeMs: source.mtime_ms ?? Date.now() }, true)
+    let after = 0
+    for (;;) {
+      const rows = page.all(source.id, after, BATCH_LINES) as StoredLine[]
+      if (rows.length === 0) break
+      writer.rewrite(rows)
+      after = rows.at(-1)!.line_no
+    }
+    total = {
+      sources: total.sources + 1,
+      lines: total.lines + writer.lines,
+      records: total.records + writer.records,
+      bad: total.bad + writer.bad,
+    }
+  }
+  for (const t of ['execsnoop_event', 'exitsnoop_event']) {
+    sqlite.exec(`UPDATE ${t} SET process_id = r.process_id FROM rebuild_link r WHERE ${t}.line_id = r.line_id`)
+  }
+  sqlite.exec('DROP TABLE temp.rebuild_link')
+  rederive(sqlite, captureId)
   return total
 }

@@ -130,6 +130,22 @@ export interface TcpConnectionTable {
   rx_kb: number | null
   retransmits: number | null
   loss_probes: number | null
+  /** line of the first transition: with skaddr, the connection's identity */
+  first_line_id: number | null
+  /** time of the last transition seen */
+  last_ts: Ns
+}
+
+/** How far a capture's derived tables follow its lines (src/derive/index.ts). */
+export interface DeriveStateTable {
+  capture_id: number
+  derived_through: number
+}
+
+/** Surrogate ids, handed out once. */
+export interface IdSequenceTable {
+  name: string
+  next_id: number
 }
 
 /** A PID seen on a connection, and the process instance it was. */
@@ -151,6 +167,8 @@ export interface Database {
   process: ProcessTable
   tcp_connection: TcpConnectionTable
   tcp_connection_pid: TcpConnectionPidTable
+  derive_state: DeriveStateTable
+  id_sequence: IdSequenceTable
   [formatTable: `${string}_event`]: FormatEventTable
 }
 
@@ -176,9 +194,11 @@ export const CORE_COLUMNS = {
   tcp_connection: [
     'id', 'capture_id', 'skaddr', 'side', 'laddr', 'lport', 'raddr', 'rport', 'handshake_ms', 'start_ts',
     'established_ts', 'closed_ts', 'states', 'transitions', 'complete', 'tcplife_line_id', 'lifetime_ms',
-    'tx_kb', 'rx_kb', 'retransmits', 'loss_probes',
+    'tx_kb', 'rx_kb', 'retransmits', 'loss_probes', 'first_line_id', 'last_ts',
   ],
   tcp_connection_pid: ['connection_id', 'capture_id', 'pid', 'comm', 'evidence', 'ts', 'process_id'],
+  derive_state: ['capture_id', 'derived_through'],
+  id_sequence: ['name', 'next_id'],
 } as const satisfies { [T in keyof Omit<Database, `${string}_event`>]: readonly (keyof Database[T])[] }
 
 /** The common leading columns of every `<format>_event` table, in order. */

@@ -1,7 +1,7 @@
 import chokidar, { type FSWatcher } from 'chokidar'
 import { statSync } from 'node:fs'
 import { basename, resolve } from 'node:path'
-import { deriveAll } from '../derive/index.js'
+import { deriveNew } from '../derive/index.js'
 import { InputError } from '../errors.js'
 import { FORMATS } from '../formats/index.js'
 import type { LogFormat } from '../formats/types.js'
@@ -16,11 +16,6 @@ export interface WatchOptions {
   readonly capture?: string
   readonly date?: string
   readonly tz?: string
-  /**
-   * Longest time derived tables (process instances) may lag behind the raw
-   * records, in ms: derivation reruns at most this often while data flows.
-   */
-  readonly deriveIntervalMs?: number
   /** How often file sizes are compared, as a safety net for lost change events (ms). */
   readonly sweepIntervalMs?: number
   /** Use polling instead of inotify (network file systems). */
@@ -36,7 +31,6 @@ export interface WatchStats {
   readonly lines: number
   readonly records: number
   readonly bad: number
-  readonly derivations: number
 }
 
 /**
@@ -46,7 +40,9 @@ export interface WatchStats {
  * taken only once its newline has arrived (a final unterminated line is
  * taken when the watcher stops). Files are recognised by device+inode and
  * first-line fingerprint, so truncation, rotation and replacement are seen
- * as such. Derived tables are refreshed at most every `deriveIntervalMs`.
+ * as such. Each batch of lines is derived in the transaction that writes
+ * it (src/derive/index.ts): what a reader sees is always whole, and the work
+ * per batch follows the batch, not the size of the store.
  *
  * ### Examples
  * ```ts
@@ -64,10 +60,7 @@ export class Watcher {
   readonly #dirty = new Set<string>()
   #loop: Promise<void> | undefined
   #stopping = false
-  #needDerive = false
-  #lastDerive = 0
-  #deriveTimer: NodeJS.Timeout | undefined
-  #stats = { rounds: 0, lines: 0, records: 0, bad: 0, derivations: 0 }
+  #stats = { rounds: 0, lines: 0, records: 0, bad: 0 }
   #sweepTimer: NodeJS.Timeout | undefined
   readonly #sizes = new Map<string, number>()
   #error: unknown
@@ -120,7 +113,10 @@ export class Watcher {
       clockTz: capture.clock_tz,
       warnings,
       onProgress: undefined,
+      derive: true,
     }
+    // lines an earlier run stored without deriving them (ingest --no-derive) are derived once, here
+    deriveNew(sqlite, captureId)
     this.#fsWatcher = chokidar.watch(this.#dir, {
       depth: 0,
       ignoreInitial: true,
@@ -139,7 +135,6 @@ export class Watcher {
       if (meta) ensureCapture(this.#store.sqlite, this.#captureName, undefined, undefined, meta.text)
     }
     for (const f of listInputFiles([this.#dir])) this.#dirty.add(f.path)
-    this.#needDerive = true
     this.#kick()
     await this.#loop
     // A safety net for change events the OS or chokidar coalesced away: once
@@ -200,7 +195,6 @@ export class Watcher {
             this.#stats.lines += report.lines
             this.#stats.records += report.records
             this.#stats.bad += report.bad
-            this.#needDerive = true
             this.#options.onReport?.(report)
           }
         } catch (error) {
@@ -211,29 +205,6 @@ export class Watcher {
       }
       for (const w of ctx.warnings.splice(0)) this.#options.onWarning?.(w)
     }
-    this.#scheduleDerive(final)
-  }
-
-  #scheduleDerive(now: boolean): void {
-    if (!this.#needDerive || !this.#ctx) return
-    const interval = this.#options.deriveIntervalMs ?? 500
-    const wait = now ? 0 : Math.max(0, this.#lastDerive + interval - Date.now())
-    if (wait === 0) {
-      this.#derive()
-      return
-    }
-    this.#deriveTimer ??= setTimeout(() => {
-      this.#deriveTimer = undefined
-      if (!this.#stopping) this.#derive()
-    }, wait)
-  }
-
-  #derive(): void {
-    if (!this.#ctx) return
-    this.#needDerive = false
-    this.#lastDerive = Date.now()
-    deriveAll(this.#store.sqlite, this.#ctx.captureId)
-    this.#stats.derivations++
   }
 
   /**
@@ -243,8 +214,6 @@ export class Watcher {
   async stop(): Promise<WatchStats> {
     this.#stopping = true
     if (this.#sweepTimer) clearInterval(this.#sweepTimer)
-    if (this.#deriveTimer) clearTimeout(this.#deriveTimer)
-    this.#deriveTimer = undefined
     await this.#fsWatcher?.close()
     await this.#loop
     // a capture.json written while watching (tracedb record writes it at the
@@ -254,7 +223,6 @@ export class Watcher {
       if (meta) ensureCapture(this.#store.sqlite, this.#captureName, undefined, undefined, meta.text)
     }
     for (const f of listInputFiles([this.#dir])) this.#dirty.add(f.path)
-    this.#needDerive = true
     await this.#drain(true)
     if (this.#error) this.#options.onWarning?.('some files could not be read; see the warnings above')
     return this.stats

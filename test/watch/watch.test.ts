@@ -129,7 +129,7 @@ describe('tracedb watch', () => {
     const dir = join(root, 'logs')
     mkdirSync(dir)
     const store = openStore(join(root, 'w.db'))
-    const watcher = new Watcher(store, { dir, date: '2026-11-28', tz: 'UTC', deriveIntervalMs: 50 })
+    const watcher = new Watcher(store, { dir, date: '2026-11-28', tz: 'UTC' })
     await watcher.start()
     const path = join(dir, 'exitsnoop.log')
     const count = () => Number(store.sqlite.prepare('SELECT count(*) FROM exitsnoop_event').pluck().get())
