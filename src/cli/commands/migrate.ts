@@ -1,0 +1,26 @@
+import { Command } from 'commander'
+import { loadMigrations } from '../../store/migrate.js'
+import { migrateStore } from '../../store/open.js'
+import { dbOption, writerLock, type CommonFlags } from '../common.js'
+
+export function migrateCommand(): Command {
+  return dbOption(
+    new Command('migrate')
+      .description(
+        'Upgrade a database written by an older tracedb (apply its pending migrations) under the writer lock. Read-only commands refuse such a database rather than change it; ingest, watch and rebuild migrate it themselves.',
+      )
+      .addHelpText('after', '\nExample:\n  $ tracedb migrate --db old.db && tracedb query --list --db old.db'),
+  ).action(async (flags: CommonFlags) => {
+    const lock = await writerLock(flags.db)
+    try {
+      const { applied } = migrateStore(flags.db)
+      process.stdout.write(
+        applied.length === 0
+          ? `${flags.db} is up to date (${String(loadMigrations().length)} migrations)\n`
+          : `applied ${String(applied.length)} migration${applied.length === 1 ? '' : 's'} to ${flags.db}: ${applied.join(', ')}\n`,
+      )
+    } finally {
+      lock.release()
+    }
+  })
+}
