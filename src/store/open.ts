@@ -151,7 +151,8 @@ function refusePending(sqlite: BetterSqlite3.Database, path: string): void {
   const pending = migrations.filter((m) => !done.has(m.name)).map((m) => m.name)
   if (pending.length > 0) {
     const count = `${String(pending.length)} migration${pending.length === 1 ? '' : 's'}`
-    throw new DatabaseError(`"${path}" was written by an older tracedb: ${count} pending (${pending.join(', ')})`, {
+    const names = pending.length <= 3 ? pending.join(', ') : `${pending[0] ?? ''} … ${pending.at(-1) ?? ''}`
+    throw new DatabaseError(`"${path}" was written by an older tracedb: ${count} pending (${names})`, {
       hint: `upgrade it with \`tracedb migrate --db ${path}\` (or ingest into it), which takes the writer lock; reading never changes the database`,
     })
   }

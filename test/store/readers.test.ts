@@ -88,6 +88,7 @@ describe('tracedb migrate', () => {
     expect(missing.code).toBe(2)
     expect(missing.stderr).toMatch(/does not exist/)
     expect(existsSync(join(dir, 'missing.db'))).toBe(false)
+    expect(existsSync(join(dir, 'missing.db.lock'))).toBe(false)
 
     const other = join(dir, 'other.db')
     const sqlite = new BetterSqlite3(other)

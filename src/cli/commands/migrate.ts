@@ -1,4 +1,6 @@
 import { Command } from 'commander'
+import { existsSync } from 'node:fs'
+import { DatabaseError } from '../../errors.js'
 import { loadMigrations } from '../../store/migrate.js'
 import { migrateStore } from '../../store/open.js'
 import { dbOption, writerLock, type CommonFlags } from '../common.js'
@@ -11,6 +13,12 @@ export function migrateCommand(): Command {
       )
       .addHelpText('after', '\nExample:\n  $ tracedb migrate --db old.db && tracedb query --list --db old.db'),
   ).action(async (flags: CommonFlags) => {
+    // before the lock, which would leave a <db>.lock beside a mistyped path
+    if (flags.db !== ':memory:' && !existsSync(flags.db)) {
+      throw new DatabaseError(`database "${flags.db}" does not exist`, {
+        hint: 'check --db / TRACEDB_DB; `tracedb ingest DIR` creates a database',
+      })
+    }
     const lock = await writerLock(flags.db)
     try {
       const { applied } = migrateStore(flags.db)
