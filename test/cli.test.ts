@@ -71,7 +71,7 @@ describe('tracedb CLI', () => {
     expect(JSON.parse(ok.stdout)).toEqual([{ n: 4 }])
     const denied = await runCli('sql', 'delete from process', '--db', db)
     expect(denied.code).toBe(2)
-    expect(denied.stderr).toMatch(/readonly/)
+    expect(denied.stderr).toMatch(/tracedb sql is read-only: refused DELETE/)
   })
 
   test('a parameter is data, never SQL', async () => {

@@ -14,6 +14,7 @@ import { checkCommand } from './commands/check.js'
 import { recordCommand } from './commands/record.js'
 import { exportCommand } from './commands/export.js'
 import { compareCommand } from './commands/compare.js'
+import { migrateCommand } from './commands/migrate.js'
 import { isTty } from './common.js'
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -45,6 +46,7 @@ Examples:
   program.addCommand(compareCommand())
   program.addCommand(schemaCommand())
   program.addCommand(rebuildCommand())
+  program.addCommand(migrateCommand())
   program.addCommand(checkCommand())
   program.addCommand(formatsCommand())
   return program

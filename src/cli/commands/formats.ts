@@ -1,4 +1,4 @@
-import { Command } from 'commander'
+import { Command, Option } from 'commander'
 import { FORMATS } from '../../formats/index.js'
 import { isTty } from '../common.js'
 import { outputFormat, render } from '../output.js'
@@ -9,6 +9,8 @@ export function formatsCommand(): Command {
     .option('--json', 'print as JSON')
     .option('--csv', 'print as CSV')
     .option('-v, --verbose', 'also list every column')
+    // every command takes --db (scripts pass it to all); formats reads no database
+    .addOption(new Option('--db <file>', 'ignored: formats reads no database').hideHelp())
     .action((flags: { json?: boolean; csv?: boolean; verbose?: boolean }) => {
       const rows: Record<string, string | number | null>[] = FORMATS.flatMap((f): Record<string, string | number | null>[] =>
         flags.verbose

@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander'
+import { ingest } from '../../ingest/ingest.js'
 import { DEFAULT_TOOLS, RECIPES, record } from '../../record/record.js'
 import { Watcher } from '../../watch/watcher.js'
 import { openStore } from '../../store/open.js'
@@ -32,16 +33,20 @@ export function recordCommand(): Command {
       .option('-d, --duration <time>', 'how long to trace: 15s, 2m, ... (Ctrl-C stops early)', parseDuration, 15_000)
       .option('-t, --tools <list>', `comma-separated tools (default: ${DEFAULT_TOOLS.join(',')}; known: ${RECIPES.map((r) => r.name).join(',')})`)
       .option('--bcc-tools <dir>', 'a bcc tools/ directory to take the Python tools from')
-      .option('-w, --watch', 'ingest live into --db while recording')
+      .option('-w, --watch', 'ingest live into --db while recording (without --watch, an explicit --db gets the capture when recording ends)')
       .addHelpText(
         'after',
         `
 Examples:
   $ sudo tracedb record ./logs --duration 30s
   $ sudo tracedb record ./logs --tools execsnoop,exitsnoop,tcpstates --watch
+  $ sudo tracedb record ./logs --db incident.db      # ingested when it ends
   $ tracedb ingest ./logs && tracedb query --list`,
       ),
-  ).action(async (dir: string, flags: RecordFlags) => {
+  ).action(async (dir: string, flags: RecordFlags, command: Command) => {
+    // `--db X` on the command line says where the capture goes; the default
+    // (./tracedb.db or $TRACEDB_DB) alone does not make record write a database
+    const ingestAfter = !flags.watch && command.getOptionValueSource('db') === 'cli'
     let interrupted: () => void = () => undefined
     const stopSignal = new Promise<void>((ok) => (interrupted = ok))
     process.once('SIGINT', () => interrupted())
@@ -76,10 +81,35 @@ Examples:
       process.stdout.write(
         `recorded ${Object.keys(meta.tools).join(', ')} into ${dir} (${meta.start_utc} .. ${meta.end_utc}); capture.json written\n` +
           (Object.keys(meta.failed).length ? `not recorded: ${Object.entries(meta.failed).map(([t, w]) => `${t} (${w})`).join('; ')}\n` : '') +
-          (flags.watch ? `ingested live into ${flags.db}\n` : `next: tracedb ingest ${dir}\n`),
+          (flags.watch ? `ingested live into ${flags.db}\n` : ingestAfter ? '' : `next: tracedb ingest ${dir}\n`),
       )
     } finally {
       await closeWatch?.()
     }
+    if (ingestAfter) await ingestRecording(dir, flags.db)
   })
+}
+
+/** `record DIR --db X`: the finished capture goes into X, as `tracedb ingest DIR --db X` would put it. */
+async function ingestRecording(dir: string, db: string): Promise<void> {
+  try {
+    const lock = await writerLock(db)
+    const store = openStore(db)
+    try {
+      const report = await ingest(store, { paths: [dir] })
+      const sum = (key: 'lines' | 'records' | 'bad'): number => report.files.reduce((n, f) => n + f[key], 0)
+      process.stdout.write(
+        `ingested ${String(sum('lines'))} new lines (${String(sum('records'))} records, ${String(sum('bad'))} bad) into ${db} as capture "${report.capture}"\n` +
+          `next: tracedb query --list --db ${db}\n`,
+      )
+      for (const w of report.warnings) process.stderr.write(`warning: ${w}\n`)
+    } finally {
+      store.close()
+      lock.release()
+    }
+  } catch (error) {
+    // the recording itself is safe on disk: say how to finish the job
+    process.stderr.write(`the recording is kept in ${dir}; once the error below is fixed: tracedb ingest ${dir} --db ${db}\n`)
+    throw error
+  }
 }

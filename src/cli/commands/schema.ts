@@ -17,7 +17,8 @@ export function schemaCommand(): Command {
       .argument('[name]', 'only this table or view')
       .option('--json', 'print as JSON'),
   ).action((name: string | undefined, flags: SchemaFlags) => {
-    const store = openStore(existsSync(flags.db) ? flags.db : ':memory:')
+    // a reader: never migrates the file (without one, the schema tracedb would create)
+    const store = existsSync(flags.db) ? openStore(flags.db, { readonly: true }) : openStore(':memory:')
     try {
       let entries = describeSchema(store)
       if (name !== undefined) {

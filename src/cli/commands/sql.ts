@@ -1,5 +1,6 @@
 import { Command } from 'commander'
 import { readFileSync } from 'node:fs'
+import { refuseWrites } from '../../queries/readonly.js'
 import { runSql } from '../../queries/run.js'
 import { openStore } from '../../store/open.js'
 import { dbOption, isTty, writerLock, type CommonFlags } from '../common.js'
@@ -16,7 +17,9 @@ interface SqlFlags extends CommonFlags {
 export function sqlCommand(): Command {
   return dbOption(
     new Command('sql')
-      .description('Run one SQL statement against the database (read-only unless --write); `-` reads it from stdin.')
+      .description(
+        'Run one SQL statement against the database; `-` reads it from stdin. Read-only unless --write: statements that would write anything anywhere (INSERT, CREATE TEMP, VACUUM INTO, ATTACH, PRAGMAs that set, load_extension, ...) are refused before they run.',
+      )
       .argument('<sql>', 'the SQL statement, or - for stdin')
       .option('--write', 'open the database for writing')
       .option(
@@ -49,6 +52,7 @@ Examples:
     const lock = flags.write ? await writerLock(flags.db) : undefined
     const store = openStore(flags.db, { readonly: !flags.write })
     try {
+      if (!flags.write) refuseWrites(store.sqlite, sql)
       const result = runSql(store, sql, params)
       process.stdout.write(render(result, outputFormat(flags), isTty(process.stdout)))
     } finally {
