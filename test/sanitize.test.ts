@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest'
-import { render, toJson, toTable, toTree } from '../src/cli/output.js'
-import { escapeAndClip, escapeControls, escapeLines } from '../src/cli/sanitize.js'
+import { render, toCsv, toJson, toTable, toTree } from '../src/cli/output.js'
+import { escapeAndClip, escapeControls, escapeLines, neutraliseFormula } from '../src/cli/sanitize.js'
 import type { QueryResult } from '../src/queries/run.js'
 
 /** Anything a terminal acts on instead of printing: C0 (with \t \n \r), DEL, C1, bidi overrides/isolates. */
@@ -72,6 +72,22 @@ describe('escapeAndClip', () => {
   })
 })
 
+describe('neutraliseFormula (CSV injection, OWASP)', () => {
+  test('text starting with = + - @ tab or CR gets a leading quote', () => {
+    for (const s of ['=1+1', '+cmd|x', '-2+3', '@SUM(A1)', '\t=1', '\r=1', '=HYPERLINK("http://x")', '-', '+']) {
+      expect(neutraliseFormula(s), JSON.stringify(s)).toBe(`'${s}`)
+    }
+  })
+
+  test('plain numbers written as text stay as they are', () => {
+    for (const s of ['-1', '-0.25', '+3', '-.5', '-1e-3', '1']) expect(neutraliseFormula(s)).toBe(s)
+  })
+
+  test('anything else is unchanged', () => {
+    for (const s of ['', 'sshd', '/usr/bin/id', ' =1', "'=1", 'a=b']) expect(neutraliseFormula(s)).toBe(s)
+  })
+})
+
 const HOSTILE = '\x1b]0;pwned\x07\x1b[2J\u009b31m\u202eevil'
 const result: QueryResult = {
   columns: ['id', 'parent_id', 'pid', 'comm', 'args', 'delta', 'lifetime_s'],
@@ -103,5 +119,16 @@ describe('rendering hostile rows', () => {
     expect(rows[0]!.args).toBe(`/bin/sh -c ${HOSTILE}`)
     expect(rows[0]!.comm).toBe('sh\x1b[31m')
     expect(rows[1]!.args).toBe('-2+3\nsecond\tline')
+  })
+
+  test('CSV neutralises text that would be a formula; numbers, and text that is a number, stay', () => {
+    const lines = toCsv(result).split('\r\n')
+    expect(lines[0]).toBe('id,parent_id,pid,comm,args,delta,lifetime_s')
+    expect(lines[1]).toBe(`1,,10,sh\x1b[31m,/bin/sh -c ${HOSTILE},-5,-0.25`)
+    expect(toCsv(result)).toContain(`2,1,11,'=cmd,"'-2+3\nsecond\tline",-1,\r\n`)
+  })
+
+  test('a CSV header that would be a formula is neutralised too', () => {
+    expect(toCsv({ columns: ['=1+1', 'ok'], rows: [] })).toBe("'=1+1,ok\r\n")
   })
 })

@@ -1,7 +1,7 @@
 import Table from 'cli-table3'
 import pc from 'picocolors'
 import type { QueryResult, Value } from '../queries/run.js'
-import { escapeAndClip, escapeControls } from './sanitize.js'
+import { escapeAndClip, escapeControls, neutraliseFormula } from './sanitize.js'
 
 /** Output formats shared by every command that prints rows. */
 export type OutputFormat = 'table' | 'json' | 'csv' | 'tree' | 'sections'
@@ -46,10 +46,19 @@ function csvField(s: string): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
 }
 
-/** CSV (RFC 4180) with a header row. */
+/**
+ * A CSV cell: the value as it is, except that text a spreadsheet would run
+ * as a formula is neutralised. Numbers are never touched (`-5` stays a
+ * number), which is why this looks at the value's type, not at its text.
+ */
+function csvCell(v: Value): string {
+  return typeof v === 'string' ? neutraliseFormula(v) : cell(v)
+}
+
+/** CSV (RFC 4180) with a header row; cells that would be formulas start with `'`. */
 export function toCsv(result: QueryResult): string {
-  const lines = [result.columns.map(csvField).join(',')]
-  for (const r of result.rows) lines.push(result.columns.map((c) => csvField(cell(r[c] ?? null))).join(','))
+  const lines = [result.columns.map((c) => csvField(neutraliseFormula(c))).join(',')]
+  for (const r of result.rows) lines.push(result.columns.map((c) => csvField(csvCell(r[c] ?? null))).join(','))
   return lines.join('\r\n') + '\r\n'
 }
 

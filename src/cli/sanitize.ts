@@ -3,8 +3,8 @@
  * holds escape sequences, execsnoop prints them verbatim, and printing them
  * unchanged lets that user move the investigator's cursor, retitle or clear
  * their terminal, or plant OSC 8 links. Everything tracedb prints for people
- * goes through `escapeControls` (or `escapeLines`); `--json` and `--csv` do
- * not (they are data, exact).
+ * goes through `escapeControls` (or `escapeLines`); `--json` does not (it is
+ * exact), and `--csv` only neutralises formulas (`neutraliseFormula`).
  *
  * The escapes, chosen so that the output can be read back without doubt:
  *
@@ -67,4 +67,24 @@ export function escapeAndClip(s: string, max: number): string {
     out += piece
   }
   return `${out}…`
+}
+
+/** A number as a spreadsheet would read it: `-5`, `+0.25`, `1e-3`, `-.5`. */
+const PLAIN_NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/
+
+/**
+ * A CSV cell that a spreadsheet could take for a formula (it starts with
+ * `=`, `+`, `-`, `@`, a tab or a carriage return: OWASP's CSV injection
+ * list) gets a leading `'`, which spreadsheets show as text and do not
+ * evaluate. Plain numbers (`-1`, `+0.5`) are left as they are: they are not
+ * formulas, and quoting them would turn numbers into text.
+ *
+ * ### Examples
+ * ```ts
+ * neutraliseFormula('=HYPERLINK("http://x")')  // "'=HYPERLINK(\"http://x\")"
+ * neutraliseFormula('-1')                       // '-1'
+ * ```
+ */
+export function neutraliseFormula(s: string): string {
+  return /^[=+\-@\t\r]/.test(s) && !PLAIN_NUMBER.test(s) ? `'${s}` : s
 }
