@@ -5,6 +5,7 @@ import { openStore } from '../../store/open.js'
 import { dbOption, writerLock, type CommonFlags } from '../common.js'
 import { mkdirSync } from 'node:fs'
 import { localDateOf, localTimeZone } from '../../ingest/clock.js'
+import { escapeControls, escapeLines } from '../sanitize.js'
 
 /** `15s`, `2m`, `500ms`, `1h` → milliseconds. */
 export function parseDuration(text: string): number {
@@ -54,7 +55,7 @@ Examples:
       // the tools print this machine's local time, today: say so, as capture.json will
       const tz = localTimeZone()
       const date = localDateOf(tz, Date.now()).date
-      watcher = new Watcher(store, { dir, date, tz, onWarning: (w) => process.stderr.write(`warning: ${w}\n`) })
+      watcher = new Watcher(store, { dir, date, tz, onWarning: (w) => process.stderr.write(`warning: ${escapeControls(w)}\n`) })
       // the directory must exist before it is watched
       mkdirSync(dir, { recursive: true })
       await watcher.start()
@@ -70,13 +71,17 @@ Examples:
         durationMs: flags.duration,
         ...(flags.tools !== undefined ? { tools: flags.tools.split(',').map((t) => t.trim()).filter(Boolean) } : {}),
         ...(flags.bccTools !== undefined ? { bccTools: flags.bccTools } : {}),
-        onStatus: (m) => process.stderr.write(`${m}\n`),
+        // statuses quote the tools' own stderr
+        onStatus: (m) => process.stderr.write(`${escapeLines(m)}\n`),
         stopSignal,
       })
+      // the failures quote the tools' stderr; the paths are the user's but may be odd
       process.stdout.write(
-        `recorded ${Object.keys(meta.tools).join(', ')} into ${dir} (${meta.start_utc} .. ${meta.end_utc}); capture.json written\n` +
-          (Object.keys(meta.failed).length ? `not recorded: ${Object.entries(meta.failed).map(([t, w]) => `${t} (${w})`).join('; ')}\n` : '') +
-          (flags.watch ? `ingested live into ${flags.db}\n` : `next: tracedb ingest ${dir}\n`),
+        escapeLines(
+          `recorded ${Object.keys(meta.tools).join(', ')} into ${dir} (${meta.start_utc} .. ${meta.end_utc}); capture.json written\n` +
+            (Object.keys(meta.failed).length ? `not recorded: ${Object.entries(meta.failed).map(([t, w]) => `${t} (${w})`).join('; ')}\n` : '') +
+            (flags.watch ? `ingested live into ${flags.db}\n` : `next: tracedb ingest ${dir}\n`),
+        ),
       )
     } finally {
       await closeWatch?.()
