@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { acquireWriterLock, type WriterLock } from '../store/lock.js'
 import { DEFAULT_DB } from '../store/open.js'
+import { escapeControls } from './sanitize.js'
 
 export interface CommonFlags {
   db: string
@@ -18,6 +19,6 @@ export function isTty(stream: NodeJS.WriteStream): boolean {
 /** Takes the database's writer lock, telling the user when it has to wait. */
 export function writerLock(db: string): Promise<WriterLock> {
   return acquireWriterLock(db, {
-    onWait: (pid) => process.stderr.write(`waiting for tracedb pid ${String(pid)}, which is writing to ${db}...\n`),
+    onWait: (pid) => process.stderr.write(`waiting for tracedb pid ${String(pid)}, which is writing to ${escapeControls(db)}...\n`),
   })
 }

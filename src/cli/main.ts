@@ -16,6 +16,7 @@ import { exportCommand } from './commands/export.js'
 import { compareCommand } from './commands/compare.js'
 import { migrateCommand } from './commands/migrate.js'
 import { isTty } from './common.js'
+import { escapeLines } from './sanitize.js'
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 
@@ -85,8 +86,9 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
     throw error
   })
   const program = buildProgram()
-  program.exitOverride()
-  for (const c of program.commands) c.exitOverride()
+  // commander's own errors quote the arguments, which may have been pasted from log text
+  const outputError = (text: string, write: (text: string) => void): void => write(escapeLines(text))
+  for (const c of [program, ...program.commands]) c.exitOverride().configureOutput({ outputError })
   try {
     await program.parseAsync(argv)
     return typeof process.exitCode === 'number' ? process.exitCode : 0
@@ -98,8 +100,9 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
     const known = error instanceof TracedbError ? error : fromSqliteError(error)
     if (!known) throw error
     const color = isTty(process.stderr)
-    process.stderr.write(`${color ? pc.red('error') : 'error'}: ${known.message}\n`)
-    if (known.hint) process.stderr.write(`${color ? pc.cyan('hint') : 'hint'}: ${known.hint}\n`)
+    // messages quote log lines, paths and capture names: escaped like any log text
+    process.stderr.write(`${color ? pc.red('error') : 'error'}: ${escapeLines(known.message)}\n`)
+    if (known.hint) process.stderr.write(`${color ? pc.cyan('hint') : 'hint'}: ${escapeLines(known.hint)}\n`)
     return known.exitCode
   }
 }
@@ -112,7 +115,7 @@ if (/(?:^|[\\/])(main\.js|tracedb)$/.test(invoked)) {
       process.exitCode = code
     },
     (error: unknown) => {
-      process.stderr.write(`tracedb: internal error, please report it: ${(error as Error).stack ?? String(error)}\n`)
+      process.stderr.write(`tracedb: internal error, please report it: ${escapeLines((error as Error).stack ?? String(error))}\n`)
       process.exitCode = 70
     },
   )

@@ -1,6 +1,7 @@
 import Table from 'cli-table3'
 import pc from 'picocolors'
 import type { QueryResult, Value } from '../queries/run.js'
+import { escapeAndClip, escapeControls, neutraliseFormula } from './sanitize.js'
 
 /** Output formats shared by every command that prints rows. */
 export type OutputFormat = 'table' | 'json' | 'csv' | 'tree' | 'sections'
@@ -24,6 +25,11 @@ function cell(v: Value): string {
   return String(v)
 }
 
+/** A value as a terminal may show it: log text is hostile (see sanitize.ts). */
+function shown(v: Value): string {
+  return escapeControls(cell(v))
+}
+
 function jsonValue(v: Value): unknown {
   if (typeof v === 'bigint') return Number(v)
   if (Buffer.isBuffer(v)) return v.toString('base64')
@@ -40,10 +46,19 @@ function csvField(s: string): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
 }
 
-/** CSV (RFC 4180) with a header row. */
+/**
+ * A CSV cell: the value as it is, except that text a spreadsheet would run
+ * as a formula is neutralised. Numbers are never touched (`-5` stays a
+ * number), which is why this looks at the value's type, not at its text.
+ */
+function csvCell(v: Value): string {
+  return typeof v === 'string' ? neutraliseFormula(v) : cell(v)
+}
+
+/** CSV (RFC 4180) with a header row; cells that would be formulas start with `'`. */
 export function toCsv(result: QueryResult): string {
-  const lines = [result.columns.map(csvField).join(',')]
-  for (const r of result.rows) lines.push(result.columns.map((c) => csvField(cell(r[c] ?? null))).join(','))
+  const lines = [result.columns.map((c) => csvField(neutraliseFormula(c))).join(',')]
+  for (const r of result.rows) lines.push(result.columns.map((c) => csvField(csvCell(r[c] ?? null))).join(','))
   return lines.join('\r\n') + '\r\n'
 }
 
@@ -52,7 +67,7 @@ export function toTable(result: QueryResult, options: { color?: boolean; maxWidt
   if (result.columns.length === 0) return ''
   const color = options.color ?? false
   const table = new Table({
-    head: result.columns.map((c) => (color ? pc.bold(c) : c)),
+    head: result.columns.map(escapeControls).map((c) => (color ? pc.bold(c) : c)),
     chars: {
       top: '', 'top-mid': '', 'top-left': '', 'top-right': '',
       bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
@@ -65,10 +80,8 @@ export function toTable(result: QueryResult, options: { color?: boolean; maxWidt
   const max = options.maxWidth ?? 80
   for (const r of result.rows) {
     table.push(
-      result.columns.map((c) => {
-        const s = cell(r[c] ?? null).replace(/\n/g, '\\n').replace(/\t/g, '\\t')
-        return s.length > max ? `${s.slice(0, max - 1)}…` : s
-      }),
+      // escaped: a cell must neither act on the terminal nor break the layout (\n, \t)
+      result.columns.map((c) => escapeAndClip(cell(r[c] ?? null), max)),
     )
   }
   return `${table.toString()}\n${color ? pc.dim(`(${String(result.rows.length)} rows)`) : `(${String(result.rows.length)} rows)`}\n`
@@ -95,12 +108,11 @@ export function toTree(result: QueryResult, options: { color?: boolean; maxWidth
   }
   const max = options.maxWidth ?? 100
   const label = (r: Record<string, Value>): string => {
-    const pid = color ? pc.bold(cell(r.pid ?? null)) : cell(r.pid ?? null)
-    const comm = cell(r.comm ?? null)
-    let args = cell(r.args ?? null).replace(/\n/g, '\\n')
-    if (args.length > max) args = `${args.slice(0, max - 1)}…`
-    const life = r.lifetime_s === null || r.lifetime_s === undefined ? '?' : `${cell(r.lifetime_s)}s`
-    const extras = [life, r.exit_status ? cell(r.exit_status) : '', r.seen && r.seen !== 'exec' ? cell(r.seen) : '']
+    const pid = color ? pc.bold(shown(r.pid ?? null)) : shown(r.pid ?? null)
+    const comm = shown(r.comm ?? null)
+    const args = escapeAndClip(cell(r.args ?? null), max)
+    const life = r.lifetime_s === null || r.lifetime_s === undefined ? '?' : `${shown(r.lifetime_s)}s`
+    const extras = [life, r.exit_status ? shown(r.exit_status) : '', r.seen && r.seen !== 'exec' ? shown(r.seen) : '']
       .filter(Boolean)
       .join(', ')
     const text = `${pid} ${comm}${args && args !== comm ? `  ${args}` : ''}`

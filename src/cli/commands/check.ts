@@ -2,6 +2,7 @@ import { Command } from 'commander'
 import { openStore } from '../../store/open.js'
 import { dbOption, type CommonFlags } from '../common.js'
 import { DatabaseError } from '../../errors.js'
+import { escapeControls } from '../sanitize.js'
 
 export function checkCommand(): Command {
   return dbOption(
@@ -19,7 +20,7 @@ export function checkCommand(): Command {
       }
       const count = (sql: string): number => Number(store.sqlite.prepare(sql).pluck().get())
       process.stdout.write(
-        `${flags.db}: ok — ${String(count('SELECT count(*) FROM capture'))} captures, ${String(count('SELECT count(*) FROM source'))} files, ${String(count('SELECT count(*) FROM log_line'))} lines, ${String(count("SELECT count(*) FROM log_line WHERE kind = 'bad'"))} bad, ${String(count('SELECT count(*) FROM process'))} process instances\n`,
+        `${escapeControls(flags.db)}: ok — ${String(count('SELECT count(*) FROM capture'))} captures, ${String(count('SELECT count(*) FROM source'))} files, ${String(count('SELECT count(*) FROM log_line'))} lines, ${String(count("SELECT count(*) FROM log_line WHERE kind = 'bad'"))} bad, ${String(count('SELECT count(*) FROM process'))} process instances\n`,
       )
     } finally {
       store.close()

@@ -4,6 +4,7 @@ import { UsageError } from '../../errors.js'
 import { openStore } from '../../store/open.js'
 import { dbOption, isTty, type CommonFlags } from '../common.js'
 import { outputFormat, render } from '../output.js'
+import { escapeControls } from '../sanitize.js'
 
 interface CompareFlags extends CommonFlags {
   capture?: string
@@ -66,8 +67,9 @@ Examples:
       const format = outputFormat(flags)
       const color = isTty(process.stdout)
       if (format === 'table') {
+        // capture names default to the log directory's name: escaped
         process.stdout.write(
-          `A: pid ${String(result.a.pid)} in capture "${result.a.capture.name}"   B: pid ${String(result.b.pid)} in capture "${result.b.capture.name}"   (query ${result.query})\n\n`,
+          `${escapeControls(`A: pid ${String(result.a.pid)} in capture "${result.a.capture.name}"   B: pid ${String(result.b.pid)} in capture "${result.b.capture.name}"   (query ${result.query})`)}\n\n`,
         )
       }
       process.stdout.write(render(result, format, color))

@@ -5,6 +5,7 @@ import { exportPerfetto } from '../../export/perfetto.js'
 import { resolveCapture } from '../../queries/run.js'
 import { openStore } from '../../store/open.js'
 import { dbOption, type CommonFlags } from '../common.js'
+import { escapeControls } from '../sanitize.js'
 
 interface ExportFlags extends CommonFlags {
   format: 'perfetto'
@@ -37,7 +38,7 @@ export function exportCommand(): Command {
       const json = JSON.stringify(trace)
       if (flags.out) {
         writeFileSync(flags.out, json)
-        process.stderr.write(`wrote ${flags.out}: ${String(trace.metadata.processes)} process tracks, ${String(trace.traceEvents.length)} events; open it in https://ui.perfetto.dev\n`)
+        process.stderr.write(`wrote ${escapeControls(flags.out)}: ${String(trace.metadata.processes)} process tracks, ${String(trace.traceEvents.length)} events; open it in https://ui.perfetto.dev\n`)
       } else {
         process.stdout.write(json + '\n')
       }

@@ -6,6 +6,7 @@ import { openStore } from '../../store/open.js'
 import { dbOption, writerLock, isTty, type CommonFlags } from '../common.js'
 import { runWatch } from './watch.js'
 import { UsageError } from '../../errors.js'
+import { escapeControls } from '../sanitize.js'
 
 interface IngestFlags extends CommonFlags {
   capture?: string
@@ -66,10 +67,10 @@ Examples:
               stream: process.stderr,
               hideCursor: true,
             })
-            bar.start(Math.ceil(p.bytesTotal / 1e6), 0, { file: p.path })
+            bar.start(Math.ceil(p.bytesTotal / 1e6), 0, { file: escapeControls(p.path) })
           }
           bar.setTotal(Math.ceil(p.bytesTotal / 1e6))
-          bar.update(Math.round(p.bytesDone / 1e6), { file: p.path })
+          bar.update(Math.round(p.bytesDone / 1e6), { file: escapeControls(p.path) })
         },
       })
       bar?.stop()
@@ -77,11 +78,12 @@ Examples:
         process.stdout.write(JSON.stringify(report, null, 2) + '\n')
       } else {
         const color = isTty(process.stdout)
-        const out: string[] = [`capture "${report.capture}" in ${store.path}`]
+        // paths, capture names and bad-line reasons (which quote the line) come from the logs: escaped
+        const out: string[] = [escapeControls(`capture "${report.capture}" in ${store.path}`)]
         for (const f of report.files) {
-          const line = `  ${f.path}: ${describe(f)}`
+          const line = `  ${escapeControls(`${f.path}: ${describe(f)}`)}`
           out.push(color && (f.bad > 0 || f.status === 'skipped') ? pc.yellow(line) : line)
-          for (const b of f.badExamples) out.push(`      line ${String(b.line)}: ${b.reason}`)
+          for (const b of f.badExamples) out.push(`      line ${String(b.line)}: ${escapeControls(b.reason)}`)
         }
         const total = report.files.reduce(
           (a, f) => ({ lines: a.lines + f.lines, records: a.records + f.records, bad: a.bad + f.bad }),
@@ -91,10 +93,10 @@ Examples:
           `${String(report.files.length)} files, ${String(total.lines)} new lines, ${String(total.records)} records, ${String(total.bad)} bad lines` +
             (report.processes === null ? '' : `; ${String(report.processes)} process instances`),
         )
-        if (total.bad > 0) out.push(`see them with: tracedb query bad-lines --capture ${report.capture}`)
+        if (total.bad > 0) out.push(`see them with: tracedb query bad-lines --capture ${escapeControls(report.capture)}`)
         process.stdout.write(out.join('\n') + '\n')
       }
-      for (const w of report.warnings) process.stderr.write(`${isTty(process.stderr) ? pc.yellow('warning') : 'warning'}: ${w}\n`)
+      for (const w of report.warnings) process.stderr.write(`${isTty(process.stderr) ? pc.yellow('warning') : 'warning'}: ${escapeControls(w)}\n`)
       if (report.files.length > 0 && report.files.every((f) => f.status === 'skipped')) process.exitCode = 1
     } finally {
       store.close()

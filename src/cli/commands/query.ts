@@ -5,6 +5,7 @@ import { bindParams, resolveCapture, runQuery } from '../../queries/run.js'
 import { openStore } from '../../store/open.js'
 import { dbOption, isTty, type CommonFlags } from '../common.js'
 import { outputFormat, render, toTable } from '../output.js'
+import { escapeControls, escapeLines } from '../sanitize.js'
 
 interface QueryFlags extends CommonFlags {
   list?: boolean
@@ -90,7 +91,7 @@ Examples:
       })
     }
     if (flags.help) {
-      process.stdout.write(queryHelp(q))
+      process.stdout.write(escapeLines(queryHelp(q)))
       return
     }
     const named: Record<string, string> = {}
@@ -110,7 +111,7 @@ Examples:
       const color = isTty(process.stdout)
       process.stdout.write(render(result, format, color))
       if (result.rows.length === 0 && format !== 'json' && format !== 'csv') {
-        process.stderr.write(`no rows in capture "${capture.name}"\n`)
+        process.stderr.write(`no rows in capture "${escapeControls(capture.name)}"\n`)
       }
     } finally {
       store.close()

@@ -6,6 +6,7 @@ import { openStore } from '../../store/open.js'
 import { dbOption, writerLock, type CommonFlags } from '../common.js'
 import { mkdirSync } from 'node:fs'
 import { localDateOf, localTimeZone } from '../../ingest/clock.js'
+import { escapeControls, escapeLines } from '../sanitize.js'
 
 /** `15s`, `2m`, `500ms`, `1h` → milliseconds. */
 export function parseDuration(text: string): number {
@@ -59,7 +60,7 @@ Examples:
       // the tools print this machine's local time, today: say so, as capture.json will
       const tz = localTimeZone()
       const date = localDateOf(tz, Date.now()).date
-      watcher = new Watcher(store, { dir, date, tz, onWarning: (w) => process.stderr.write(`warning: ${w}\n`) })
+      watcher = new Watcher(store, { dir, date, tz, onWarning: (w) => process.stderr.write(`warning: ${escapeControls(w)}\n`) })
       // the directory must exist before it is watched
       mkdirSync(dir, { recursive: true })
       await watcher.start()
@@ -75,13 +76,17 @@ Examples:
         durationMs: flags.duration,
         ...(flags.tools !== undefined ? { tools: flags.tools.split(',').map((t) => t.trim()).filter(Boolean) } : {}),
         ...(flags.bccTools !== undefined ? { bccTools: flags.bccTools } : {}),
-        onStatus: (m) => process.stderr.write(`${m}\n`),
+        // statuses quote the tools' own stderr
+        onStatus: (m) => process.stderr.write(`${escapeLines(m)}\n`),
         stopSignal,
       })
+      // the failures quote the tools' stderr; the paths are the user's but may be odd
       process.stdout.write(
-        `recorded ${Object.keys(meta.tools).join(', ')} into ${dir} (${meta.start_utc} .. ${meta.end_utc}); capture.json written\n` +
-          (Object.keys(meta.failed).length ? `not recorded: ${Object.entries(meta.failed).map(([t, w]) => `${t} (${w})`).join('; ')}\n` : '') +
-          (flags.watch ? `ingested live into ${flags.db}\n` : ingestAfter ? '' : `next: tracedb ingest ${dir}\n`),
+        escapeLines(
+          `recorded ${Object.keys(meta.tools).join(', ')} into ${dir} (${meta.start_utc} .. ${meta.end_utc}); capture.json written\n` +
+            (Object.keys(meta.failed).length ? `not recorded: ${Object.entries(meta.failed).map(([t, w]) => `${t} (${w})`).join('; ')}\n` : '') +
+            (flags.watch ? `ingested live into ${flags.db}\n` : ingestAfter ? '' : `next: tracedb ingest ${dir}\n`),
+        ),
       )
     } finally {
       await closeWatch?.()
@@ -99,10 +104,12 @@ async function ingestRecording(dir: string, db: string): Promise<void> {
       const report = await ingest(store, { paths: [dir] })
       const sum = (key: 'lines' | 'records' | 'bad'): number => report.files.reduce((n, f) => n + f[key], 0)
       process.stdout.write(
-        `ingested ${String(sum('lines'))} new lines (${String(sum('records'))} records, ${String(sum('bad'))} bad) into ${db} as capture "${report.capture}"\n` +
-          `next: tracedb query --list --db ${db}\n`,
+        escapeLines(
+          `ingested ${String(sum('lines'))} new lines (${String(sum('records'))} records, ${String(sum('bad'))} bad) into ${db} as capture "${report.capture}"\n` +
+            `next: tracedb query --list --db ${db}\n`,
+        ),
       )
-      for (const w of report.warnings) process.stderr.write(`warning: ${w}\n`)
+      for (const w of report.warnings) process.stderr.write(escapeLines(`warning: ${w}\n`))
     } finally {
       store.close()
       lock.release()

@@ -2,6 +2,7 @@ import { Command } from 'commander'
 import { Watcher } from '../../watch/watcher.js'
 import { openStore } from '../../store/open.js'
 import { dbOption, writerLock, type CommonFlags } from '../common.js'
+import { escapeControls } from '../sanitize.js'
 
 interface WatchFlags extends CommonFlags {
   capture?: string
@@ -23,10 +24,11 @@ export async function runWatch(dir: string, flags: WatchFlags): Promise<void> {
     ...(flags.poll ? { poll: true } : {}),
     onReport: (r) => {
       if (!flags.quiet) {
-        process.stderr.write(`${r.path}: +${String(r.lines)} lines, ${String(r.records)} records, ${String(r.bad)} bad\n`)
+        process.stderr.write(`${escapeControls(r.path)}: +${String(r.lines)} lines, ${String(r.records)} records, ${String(r.bad)} bad\n`)
       }
     },
-    onWarning: (w) => process.stderr.write(`warning: ${w}\n`),
+    // warnings quote file names and log text
+    onWarning: (w) => process.stderr.write(`warning: ${escapeControls(w)}\n`),
   })
   let stopping: Promise<void> | undefined
   const done = new Promise<void>((resolveDone) => {
@@ -48,7 +50,7 @@ export async function runWatch(dir: string, flags: WatchFlags): Promise<void> {
     process.once('SIGTERM', stop)
   })
   await watcher.start()
-  process.stderr.write(`watching ${dir} into ${store.path} (capture id ${String(watcher.captureId)}); Ctrl-C to stop\n`)
+  process.stderr.write(`watching ${escapeControls(dir)} into ${escapeControls(store.path)} (capture id ${String(watcher.captureId)}); Ctrl-C to stop\n`)
   await done
 }
 
