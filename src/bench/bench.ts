@@ -9,11 +9,12 @@
  *   --sizes a,b  process counts (default 100000,1000000)
  *   --runs n     runs per ingest figure (default 3)
  *   --no-watch   skip the watch measurements
+ *   --no-live    skip the live measurements (watch on an ingested capture)
  *   --dir d      working directory (default $TMPDIR/tracedb-bench)
  */
 import { spawn, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -376,6 +377,157 @@ async function benchWatch(): Promise<void> {
   await new Promise((ok) => child.once('exit', ok))
 }
 
+/** CPU time (user + system) of a process so far, in ms, from /proc. */
+function cpuMsOf(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${String(pid)}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    // utime and stime are fields 14 and 15 of stat, 12 and 13 after "pid (comm) "
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
+  } catch {
+    return NaN
+  }
+}
+
+/**
+ * Live at size: `tracedb watch` on a capture of `n` processes already
+ * ingested, as a user runs it during an incident. The time until a new
+ * process shows in `descendants` of its parent, polled from a separate
+ * reader connection; the watcher's CPU while idle; its RSS over a long run
+ * of appended lines; and `tracedb ingest` again with nothing new. The lines
+ * appended to the dataset's execsnoop.log are cut off again at the end.
+ */
+async function benchLive(n: number, d: Awaited<ReturnType<typeof dataset>>, db: string): Promise<void> {
+  const label = `live at ${(n / 1000).toLocaleString('en')}k processes`
+  const noop = measure(CLI, ['ingest', d.dir, '--db', db, '--date', d.truth.date, '--tz', 'UTC', '--no-progress', '--json'])
+  add(label, 'ingest again, nothing new', `${(noop.ms / 1000).toFixed(2)} s`, `whole command; peak RSS ${(noop.rssKb / 1024).toFixed(0)} MB; target < 2 s at 1M`)
+
+  const execLog = join(d.dir, 'execsnoop.log')
+  const size = statSync(execLog).size
+  const reader = new BetterSqlite3(db, { readonly: true })
+  const captureId = Number(reader.prepare('SELECT id FROM capture ORDER BY id DESC LIMIT 1').pluck().get())
+  // a long-lived parent (exec'd, never exited, its PID used once) with a small tree
+  const parent = reader
+    .prepare(
+      `SELECT p.id, p.pid FROM process p
+       WHERE p.capture_id = ? AND p.seen_exec = 1 AND p.seen_exit = 0
+         AND (SELECT count(*) FROM process q WHERE q.capture_id = p.capture_id AND q.pid = p.pid) = 1
+         AND (SELECT count(*) FROM process c WHERE c.parent_id = p.id) BETWEEN 1 AND 20
+       ORDER BY p.start_ts LIMIT 1`,
+    )
+    .get(captureId) as { id: number; pid: number } | undefined
+  if (!parent) {
+    add(label, 'new process in descendants', 'n/a', 'no long-lived parent in the capture')
+    reader.close()
+    return
+  }
+  const lastTime = /^(\d\d:\d\d:\d\d)/m.exec(readFileSync(execLog, 'utf8').slice(-4096).split('\n').filter((l) => /^\d\d:/.test(l)).at(-1) ?? '')?.[1] ?? '23:59:59'
+  let nextPid = Number(reader.prepare('SELECT max(pid) FROM process WHERE capture_id = ?').pluck().get(captureId)) + 1000
+  const line = (pid: number, ppid: number): string =>
+    `${lastTime} 0     probe            ${String(pid).padEnd(6)} ${String(ppid).padEnd(6)}   0 /usr/bin/probe ${String(pid)} \n`
+
+  const child = spawn(process.execPath, [CLI, 'watch', d.dir, '--db', db, '--date', d.truth.date, '--tz', 'UTC', '-q'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
+  const started = performance.now()
+  await new Promise<void>((ok, fail) => {
+    let err = ''
+    child.stderr.on('data', (b: Buffer) => {
+      err += b.toString()
+      if (err.includes('watching')) ok()
+    })
+    child.once('exit', (code) => fail(new Error(`watch exited (${String(code)}): ${err}`)))
+  })
+  add(label, 'watch start-up on the capture', `${((performance.now() - started) / 1000).toFixed(2)} s`, 'until it reports watching (nothing new to derive)')
+  const sleep = (ms: number): Promise<void> => new Promise((ok) => setTimeout(ok, ms))
+
+  // idle: nothing written for 5 s
+  await sleep(1000)
+  const cpu0 = cpuMsOf(child.pid)
+  await sleep(5000)
+  add(label, 'watcher CPU while idle', `${((100 * (cpuMsOf(child.pid) - cpu0)) / 5000).toFixed(1)} %`, 'over 5 s with nothing written (one core = 100 %)')
+
+  const catalog = loadCatalog()
+  const descendants = catalog.get('descendants')!
+  const store = openStore(db, { readonly: true })
+  const raw = reader.prepare('SELECT 1 FROM execsnoop_event WHERE capture_id = ? AND pid = ?')
+  const appear: number[] = []
+  const visible: number[] = []
+  const probes = quick ? 10 : 25
+  let tree = 0
+  for (let k = 0; k < probes; k++) {
+    const c = nextPid++
+    const g = nextPid++
+    const t0 = performance.now()
+    appendFileSync(execLog, line(c, parent.pid) + line(g, c))
+    let rawAt = NaN
+    for (;;) {
+      const now = performance.now()
+      if (Number.isNaN(rawAt) && raw.get(captureId, g) !== undefined) rawAt = now
+      const rows = runQuery(store, descendants, bindParams(descendants, [String(parent.pid)]), captureId).rows
+      if (rows.some((r) => r.pid === g)) {
+        appear.push(performance.now() - t0)
+        visible.push((Number.isNaN(rawAt) ? performance.now() : rawAt) - t0)
+        tree = rows.length
+        break
+      }
+      if (now - t0 > 30_000) break
+      await sleep(2)
+    }
+    await sleep(100)
+  }
+  add(
+    label,
+    'new process in descendants of its parent',
+    `p50 ${pct(appear, 50).toFixed(0)} ms, p99 ${pct(appear, 99).toFixed(0)} ms`,
+    `${String(appear.length)}/${String(probes)} probes (a child and its child appended under pid ${String(parent.pid)}, ${String(tree)} descendants), polled from a reader; target p50 < 200 ms, worst < 1 s`,
+  )
+  add(label, 'the raw row visible', `p50 ${pct(visible, 50).toFixed(0)} ms, p99 ${pct(visible, 99).toFixed(0)} ms`, 'same probes; target < 200 ms')
+
+  // a long run: many new processes (exec and exit lines) appended at once, RSS sampled until the watcher is idle again
+  const lines = quick ? 100_000 : 1_000_000
+  const exitLog = join(d.dir, 'exitsnoop.log')
+  const exitSize = statSync(exitLog).size
+  const rssStart = rssOf(child.pid)
+  let rssPeak = rssStart
+  const t0 = performance.now()
+  const per = 5_000
+  for (let written = 0; written < lines; written += 2 * per) {
+    let execs = ''
+    let exits = ''
+    for (let i = 0; i < per; i++) {
+      const p = nextPid++
+      execs += line(p, parent.pid)
+      exits += `${lastTime.padStart(8)} probe            ${String(p).padEnd(7)} ${String(parent.pid).padEnd(7)} ${String(p).padEnd(7)} 0.01    0\n`
+    }
+    appendFileSync(execLog, execs)
+    appendFileSync(exitLog, exits)
+    rssPeak = Math.max(rssPeak, rssOf(child.pid))
+    await sleep(0)
+  }
+  const last = nextPid - 1
+  const derived = reader.prepare('SELECT 1 FROM process WHERE capture_id = ? AND pid = ? AND seen_exit = 1')
+  for (;;) {
+    rssPeak = Math.max(rssPeak, rssOf(child.pid))
+    if (derived.get(captureId, last) !== undefined) break
+    if (performance.now() - t0 > 1_800_000) break
+    await sleep(50)
+  }
+  const ms = performance.now() - t0
+  const idle = performance.now()
+  while (performance.now() - idle < 3000) {
+    rssPeak = Math.max(rssPeak, rssOf(child.pid))
+    await sleep(50)
+  }
+  add(label, `${(lines / 1e6).toFixed(1)}M lines appended (new processes)`, `${Math.round(lines / (ms / 1000)).toLocaleString('en')} lines/s`, `all derived after ${(ms / 1000).toFixed(1)} s`)
+  add(label, 'watcher RSS over that run', `${(rssStart / 1024).toFixed(0)} -> peak ${(rssPeak / 1024).toFixed(0)} MB`, 'sampled until 3 s after the last process was derived; target < 200 MB')
+  store.close()
+  reader.close()
+  child.kill('SIGINT')
+  await new Promise((ok) => child.once('exit', ok))
+  truncateSync(execLog, size)
+  truncateSync(exitLog, exitSize)
+}
+
 function rssOf(pid: number | undefined): number {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${String(pid)}/status`, 'utf8'))
@@ -390,6 +542,7 @@ for (const n of sizes) {
   const ingested = benchIngest(n, d)
   const queryMs = benchQueries(n, ingested.db, d.truth)
   if (n === sizes.at(-1)) pandas(d, ingested.ms, queryMs)
+  if (!args.includes('--no-live')) await benchLive(n, d, ingested.db)
 }
 if (!args.includes('--no-watch')) await benchWatch()
 

@@ -1,4 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3'
+import { RowBatch, ROWS_PER_STATEMENT } from '../store/batch.js'
 
 /** What one derivation pass works with: the connection, the capture, and what it learnt on the way. */
 export interface DeriveContext {
@@ -22,7 +23,7 @@ export const IN_LIST = 'IN (SELECT value FROM json_each(?))'
 export const jsonList = (values: Iterable<number>): string => JSON.stringify([...values])
 
 /** Values per `IN` list: bounds the size of one statement's work and of the rows held at once. */
-export const CHUNK = 20_000
+export const CHUNK = 5_000
 
 export function* chunks<T>(values: readonly T[], size = CHUNK): Generator<T[]> {
   for (let i = 0; i < values.length; i += size) yield values.slice(i, i + size)
@@ -41,3 +42,29 @@ export function allocateIds(sqlite: BetterSqlite3.Database, name: string, count:
 
 /** A µs time read from SQL (NULL → NaN). */
 export const us = (v: number | null): number => (v === null ? NaN : v)
+
+const statements = new WeakMap<BetterSqlite3.Database, Map<string, BetterSqlite3.Statement>>()
+
+/**
+ * The prepared statement of `sql`, prepared once per connection: a batch
+ * runs the same few dozen statements, and preparing them anew each time
+ * cost more than the work of a small batch.
+ */
+export function stmt(sqlite: BetterSqlite3.Database, sql: string): BetterSqlite3.Statement {
+  let cache = statements.get(sqlite)
+  if (!cache) {
+    cache = new Map()
+    statements.set(sqlite, cache)
+  }
+  let s = cache.get(sql)
+  if (!s) {
+    s = sqlite.prepare(sql)
+    cache.set(sql, s)
+  }
+  return s
+}
+
+/** A {@link RowBatch} of cached statements. */
+export function batchOf(sqlite: BetterSqlite3.Database, sql: (rows: number) => string, width: number): RowBatch {
+  return new RowBatch(stmt(sqlite, sql(1)), stmt(sqlite, sql(ROWS_PER_STATEMENT)), width)
+}

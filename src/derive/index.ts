@@ -32,7 +32,7 @@
  * one, a placeholder whose real parent arrived) loses its id.
  */
 import type BetterSqlite3 from 'better-sqlite3'
-import { deriveContext, IN_LIST } from './context.js'
+import { deriveContext, IN_LIST, stmt } from './context.js'
 import { linkEvents } from './link.js'
 import { deriveProcessesOf } from './processes.js'
 import { deriveTcpSince } from './tcp.js'
@@ -56,13 +56,12 @@ export interface DeriveInput {
 
 /** The capture's watermark W (0: nothing derived yet). */
 export function derivedThrough(sqlite: BetterSqlite3.Database, captureId: number): number {
-  return (sqlite.prepare('SELECT derived_through FROM derive_state WHERE capture_id = ?').pluck().get(captureId) as number | undefined) ?? 0
+  return (stmt(sqlite, 'SELECT derived_through FROM derive_state WHERE capture_id = ?').pluck().get(captureId) as number | undefined) ?? 0
 }
 
 /** Lowers the watermark to `lineId` at most (rows above it will be derived again). */
 export function lowerWatermark(sqlite: BetterSqlite3.Database, captureId: number, lineId: number): void {
-  sqlite
-    .prepare(
+  stmt(sqlite, 
       `INSERT INTO derive_state (capture_id, derived_through) VALUES (?, ?)
        ON CONFLICT (capture_id) DO UPDATE SET derived_through = min(derived_through, excluded.derived_through)`,
     )
@@ -81,10 +80,9 @@ export function deriveNew(sqlite: BetterSqlite3.Database, captureId: number, inp
 function derivePass(sqlite: BetterSqlite3.Database, captureId: number, input: DeriveInput): DeriveReport {
   const since = derivedThrough(sqlite, captureId)
   // every line of the capture up to the newest line now stored is covered by this pass
-  const through = (sqlite.prepare('SELECT coalesce(max(id), 0) FROM log_line').pluck().get() as number)
+  const through = (stmt(sqlite, 'SELECT coalesce(max(id), 0) FROM log_line').pluck().get() as number)
   const pids = new Set(
-    sqlite
-      .prepare(
+    stmt(sqlite, 
         `SELECT pid FROM execsnoop_event WHERE line_id > ? AND +capture_id = ? AND pid IS NOT NULL
          UNION SELECT pid FROM exitsnoop_event WHERE line_id > ? AND +capture_id = ? AND pid IS NOT NULL`,
       )
@@ -93,8 +91,7 @@ function derivePass(sqlite: BetterSqlite3.Database, captureId: number, input: De
   )
   for (const p of input.pids ?? []) pids.add(p)
   if (input.touchedLines && input.touchedLines.length > 0) {
-    const touched = sqlite
-      .prepare(`SELECT pid FROM execsnoop_event WHERE line_id ${IN_LIST} AND pid IS NOT NULL`)
+    const touched = stmt(sqlite, `SELECT pid FROM execsnoop_event WHERE line_id ${IN_LIST} AND pid IS NOT NULL`)
       .pluck()
       .all(JSON.stringify(input.touchedLines)) as number[]
     for (const p of touched) pids.add(p)
@@ -103,8 +100,7 @@ function derivePass(sqlite: BetterSqlite3.Database, captureId: number, input: De
   const processes = deriveProcessesOf(ctx, [...pids].sort((a, b) => a - b))
   const tcp = deriveTcpSince(ctx, since)
   const linked = linkEvents(ctx, since, processes.changedPids)
-  sqlite
-    .prepare(
+  stmt(sqlite, 
       `INSERT INTO derive_state (capture_id, derived_through) VALUES (?, ?)
        ON CONFLICT (capture_id) DO UPDATE SET derived_through = max(derived_through, excluded.derived_through)`,
     )
@@ -115,17 +111,15 @@ function derivePass(sqlite: BetterSqlite3.Database, captureId: number, input: De
 /** Derives a capture from scratch (after a rebuild or an upgrade): the same pass with W = 0, in one transaction. */
 export function rederive(sqlite: BetterSqlite3.Database, captureId: number): DeriveReport {
   return sqlite.transaction(() => {
-    sqlite.prepare('DELETE FROM derive_state WHERE capture_id = ?').run(captureId)
+    stmt(sqlite, 'DELETE FROM derive_state WHERE capture_id = ?').run(captureId)
     // what the rows no longer show goes: instances of PIDs without rows, chains of addresses without transitions
-    const pids = sqlite.prepare('SELECT DISTINCT pid FROM process WHERE capture_id = ? AND inferred = 0').pluck().all(captureId) as number[]
-    sqlite
-      .prepare(
+    const pids = stmt(sqlite, 'SELECT DISTINCT pid FROM process WHERE capture_id = ? AND inferred = 0').pluck().all(captureId) as number[]
+    stmt(sqlite, 
         `DELETE FROM tcp_connection_pid WHERE connection_id IN (SELECT id FROM tcp_connection WHERE capture_id = ?
            AND skaddr NOT IN (SELECT skaddr FROM tcpstates_event WHERE capture_id = ? AND skaddr IS NOT NULL))`,
       )
       .run(captureId, captureId)
-    sqlite
-      .prepare(
+    stmt(sqlite, 
         `DELETE FROM tcp_connection WHERE capture_id = ?
            AND skaddr NOT IN (SELECT skaddr FROM tcpstates_event WHERE capture_id = ? AND skaddr IS NOT NULL)`,
       )
@@ -136,5 +130,5 @@ export function rederive(sqlite: BetterSqlite3.Database, captureId: number): Der
 
 /** The number of process instances of a capture. */
 export function processCount(sqlite: BetterSqlite3.Database, captureId: number): number {
-  return sqlite.prepare('SELECT count(*) FROM process WHERE capture_id = ?').pluck().get(captureId) as number
+  return stmt(sqlite, 'SELECT count(*) FROM process WHERE capture_id = ?').pluck().get(captureId) as number
 }

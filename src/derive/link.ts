@@ -1,6 +1,6 @@
-import { RowBatch, valuesSql } from '../store/batch.js'
+import { valuesSql } from '../store/batch.js'
 import { tableColumns } from '../store/tables.js'
-import { chunks, IN_LIST, jsonList, type DeriveContext } from './context.js'
+import { batchOf, chunks, IN_LIST, jsonList, stmt, type DeriveContext } from './context.js'
 
 /**
  * Links every other tool's events to process instances: `process_id` of a
@@ -30,7 +30,7 @@ const TOLERANCE = 1_000_000
 const SKIP = new Set(['execsnoop_event', 'exitsnoop_event'])
 
 /** Rows read (and their changes written) per round: bounds the memory used. */
-const PAGE = 50_000
+const PAGE = 10_000
 
 /** One instance of a PID, in µs (for {@link instanceAt}). */
 export interface Span {
@@ -52,8 +52,7 @@ interface Instances {
 
 /** The instances (placeholders included) of `pids`. */
 function loadInstances(ctx: DeriveContext, pids: readonly number[]): Instances {
-  const rows = ctx.sqlite
-    .prepare(
+  const rows = stmt(ctx.sqlite, 
       `SELECT id, pid, coalesce(start_ts, exec_ts, exit_ts) / 1000, exit_ts / 1000 FROM process
        WHERE capture_id = ? AND pid ${IN_LIST}`,
     )
@@ -113,7 +112,7 @@ export function linkRows(ctx: DeriveContext, rows: readonly Row[], table: string
   if (rows.length === 0) return 0
   const pids = [...new Set(rows.map((r) => r[1]).filter((p): p is number => p !== null))]
   const inst = loadInstances(ctx, pids)
-  const update = RowBatch.of(
+  const update = batchOf(
     ctx.sqlite,
     (n) => `UPDATE "${table}" SET process_id = v.column2 FROM (VALUES ${valuesSql(2, n)}) AS v WHERE "${table}".${key} = v.column1`,
     2,
@@ -146,7 +145,7 @@ function linkPaged(ctx: DeriveContext, select: (after: number) => Row[], table: 
 /** The event tables other tools' rows are linked in, with the PID expression of each. */
 function linkedTables(ctx: DeriveContext): { table: string; pid: string; hasTid: boolean }[] {
   const tables = (
-    ctx.sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '%\\_event' ESCAPE '\\' ORDER BY name").pluck().all() as string[]
+    stmt(ctx.sqlite, "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '%\\_event' ESCAPE '\\' ORDER BY name").pluck().all() as string[]
   ).filter((t) => !SKIP.has(t))
   const out: { table: string; pid: string; hasTid: boolean }[] = []
   for (const table of tables) {
@@ -166,13 +165,11 @@ export function linkEvents(ctx: DeriveContext, since: number, changedPids: Reado
   const changed = [...changedPids]
   let n = 0
   for (const { table, pid, hasTid } of linkedTables(ctx)) {
-    const fresh = sqlite
-      .prepare(`SELECT line_id, ${pid}, ts / 1000, process_id FROM "${table}" WHERE line_id > ? AND +capture_id = ? ORDER BY line_id LIMIT ?`)
+    const fresh = stmt(sqlite, `SELECT line_id, ${pid}, ts / 1000, process_id FROM "${table}" WHERE line_id > ? AND +capture_id = ? ORDER BY line_id LIMIT ?`)
       .raw()
     n += linkPaged(ctx, (after) => fresh.all(Math.max(after, since), captureId, PAGE) as Row[], table, 'line_id')
     if (changed.length === 0) continue
-    const ofPids = sqlite
-      .prepare(
+    const ofPids = stmt(sqlite, 
         `SELECT line_id, ${pid}, ts / 1000, process_id FROM "${table}" WHERE capture_id = ? AND pid ${IN_LIST} AND line_id <= ?` +
           (hasTid ? ` UNION ALL SELECT line_id, tid, ts / 1000, process_id FROM "${table}" WHERE capture_id = ? AND pid IS NULL AND tid ${IN_LIST} AND line_id <= ?` : ''),
       )
@@ -192,12 +189,10 @@ export function linkEvents(ctx: DeriveContext, since: number, changedPids: Reado
 function linkThreadExits(ctx: DeriveContext, since: number, changed: readonly number[]): number {
   const { sqlite, captureId } = ctx
   const threads = 'tid IS NOT NULL AND tid <> pid'
-  const fresh = sqlite
-    .prepare(`SELECT line_id, pid, ts / 1000, process_id FROM exitsnoop_event WHERE line_id > ? AND +capture_id = ? AND ${threads} ORDER BY line_id LIMIT ?`)
+  const fresh = stmt(sqlite, `SELECT line_id, pid, ts / 1000, process_id FROM exitsnoop_event WHERE line_id > ? AND +capture_id = ? AND ${threads} ORDER BY line_id LIMIT ?`)
     .raw()
   let n = linkPaged(ctx, (after) => fresh.all(Math.max(after, since), captureId, PAGE) as Row[], 'exitsnoop_event', 'line_id')
-  const ofPids = sqlite
-    .prepare(`SELECT line_id, pid, ts / 1000, process_id FROM exitsnoop_event WHERE capture_id = ? AND pid ${IN_LIST} AND line_id <= ? AND ${threads}`)
+  const ofPids = stmt(sqlite, `SELECT line_id, pid, ts / 1000, process_id FROM exitsnoop_event WHERE capture_id = ? AND pid ${IN_LIST} AND line_id <= ? AND ${threads}`)
     .raw()
   for (const chunk of chunks(changed)) n += linkRows(ctx, ofPids.all(captureId, jsonList(chunk), since) as Row[], 'exitsnoop_event', 'line_id')
   return n
@@ -205,8 +200,7 @@ function linkThreadExits(ctx: DeriveContext, since: number, changed: readonly nu
 
 /** The PIDs seen on TCP connections, of the PIDs whose instances changed (new rows are linked when written). */
 function linkConnectionPids(ctx: DeriveContext, changed: readonly number[]): number {
-  const ofPids = ctx.sqlite
-    .prepare(`SELECT rowid, pid, ts / 1000, process_id FROM tcp_connection_pid WHERE capture_id = ? AND pid ${IN_LIST}`)
+  const ofPids = stmt(ctx.sqlite, `SELECT rowid, pid, ts / 1000, process_id FROM tcp_connection_pid WHERE capture_id = ? AND pid ${IN_LIST}`)
     .raw()
   let n = 0
   for (const chunk of chunks(changed)) n += linkRows(ctx, ofPids.all(ctx.captureId, jsonList(chunk)) as Row[], 'tcp_connection_pid', 'rowid')

@@ -1,5 +1,5 @@
-import { RowBatch, valuesSql } from '../store/batch.js'
-import { allocateIds, chunks, IN_LIST, jsonList, us, type DeriveContext } from './context.js'
+import { valuesSql, type RowBatch } from '../store/batch.js'
+import { allocateIds, batchOf, chunks, IN_LIST, jsonList, stmt, us, type DeriveContext } from './context.js'
 import {
   instancesOf,
   precisionWidth,
@@ -46,8 +46,7 @@ interface Child {
 }
 
 function loadExecs(ctx: DeriveContext, pids: readonly number[]): Map<number, ExecRow[]> {
-  const rows = ctx.sqlite
-    .prepare(
+  const rows = stmt(ctx.sqlite, 
       `SELECT line_id, source_id, process_id, pid, ppid, ts / 1000, ts_precision, ret FROM execsnoop_event
        WHERE capture_id = ? AND pid ${IN_LIST}`,
     )
@@ -73,8 +72,7 @@ function loadExecs(ctx: DeriveContext, pids: readonly number[]): Map<number, Exe
 }
 
 function loadExits(ctx: DeriveContext, pids: readonly number[]): Map<number, ExitRow[]> {
-  const rows = ctx.sqlite
-    .prepare(
+  const rows = stmt(ctx.sqlite, 
       `SELECT line_id, source_id, process_id, pid, ppid, ts / 1000, ts_precision, age_s FROM exitsnoop_event
        WHERE capture_id = ? AND pid ${IN_LIST} AND (tid IS NULL OR tid = pid)`,
     )
@@ -101,8 +99,7 @@ function loadExits(ctx: DeriveContext, pids: readonly number[]): Map<number, Exi
 
 /** The stored real (not inferred) instances of `pids`, by PID. */
 function loadStored(ctx: DeriveContext, pids: readonly number[]): Map<number, (Candidate & { parentId: number | null })[]> {
-  const rows = ctx.sqlite
-    .prepare(
+  const rows = stmt(ctx.sqlite, 
       `SELECT id, pid, start_ts / 1000, exit_ts / 1000, parent_id FROM process
        WHERE capture_id = ? AND pid ${IN_LIST} AND inferred = 0`,
     )
@@ -211,8 +208,7 @@ function deriveChunk(ctx: DeriveContext, pids: readonly number[], changedPids: S
   }
   const changedParents = [...changedPids].filter((p) => dirty.has(p))
   if (changedParents.length > 0) {
-    const rows = sqlite
-      .prepare(
+    const rows = stmt(sqlite, 
         `SELECT id, pid, ppid, start_ts / 1000, parent_id FROM process
          WHERE capture_id = ? AND ppid ${IN_LIST} AND inferred = 0 AND ppid_source IS NOT NULL`,
       )
@@ -261,13 +257,13 @@ function deriveChunk(ctx: DeriveContext, pids: readonly number[], changedPids: S
   // Write: the instances of these PIDs (whole rows), the parents of the
   // other children, the new placeholders; then drop what is gone.
   let written = writeInstances(ctx, placed, parentOf)
-  const moveParent = sqlite.prepare('UPDATE process SET parent_id = ? WHERE id = ? AND parent_id IS NOT ?')
+  const moveParent = stmt(sqlite, 'UPDATE process SET parent_id = ? WHERE id = ? AND parent_id IS NOT ?')
   for (const child of children) {
     if (dirty.has(child.pid)) continue
     const parent = parentOf.get(child.id) ?? null
     if (parent !== child.parentId) written += moveParent.run(parent, child.id, parent).changes
   }
-  const insertPlaceholder = sqlite.prepare(
+  const insertPlaceholder = stmt(sqlite, 
     `INSERT INTO process (id, capture_id, pid, exec_count, failed_exec_count, seen_exec, seen_exit, inferred, fork_only)
      VALUES (?, ?, ?, 0, 0, 0, 0, 1, 0)`,
   )
@@ -275,7 +271,7 @@ function deriveChunk(ctx: DeriveContext, pids: readonly number[], changedPids: S
   if (gone.length > 0) {
     const goneIds = new Set(gone)
     for (const list of stored.values()) for (const c of list) if (goneIds.has(c.id) && c.parentId !== null) formerParents.add(c.parentId)
-    written += sqlite.prepare(`DELETE FROM process WHERE id ${IN_LIST}`).run(jsonList(gone)).changes
+    written += stmt(sqlite, `DELETE FROM process WHERE id ${IN_LIST}`).run(jsonList(gone)).changes
   }
   written += dropChildlessPlaceholders(ctx, formerParents, changedPids)
   linkEvidence(ctx, placed)
@@ -284,8 +280,7 @@ function deriveChunk(ctx: DeriveContext, pids: readonly number[], changedPids: S
 
 /** The placeholder of each PPID, where there is one. */
 function loadPlaceholders(ctx: DeriveContext, ppids: readonly number[]): Map<number, number> {
-  const rows = ctx.sqlite
-    .prepare(`SELECT pid, id FROM process WHERE capture_id = ? AND pid ${IN_LIST} AND inferred = 1`)
+  const rows = stmt(ctx.sqlite, `SELECT pid, id FROM process WHERE capture_id = ? AND pid ${IN_LIST} AND inferred = 1`)
     .raw()
     .all(ctx.captureId, jsonList(ppids)) as [number, number][]
   return new Map(rows)
@@ -294,8 +289,7 @@ function loadPlaceholders(ctx: DeriveContext, ppids: readonly number[]): Map<num
 /** Placeholders among `ids` that have no child any more are deleted; their PIDs count as changed. */
 function dropChildlessPlaceholders(ctx: DeriveContext, ids: ReadonlySet<number>, changedPids: Set<number>): number {
   if (ids.size === 0) return 0
-  const dropped = ctx.sqlite
-    .prepare(
+  const dropped = stmt(ctx.sqlite, 
       `DELETE FROM process WHERE id ${IN_LIST} AND inferred = 1
          AND NOT EXISTS (SELECT 1 FROM process c WHERE c.parent_id = process.id)
        RETURNING pid`,
@@ -316,8 +310,8 @@ function cutCycles(
   const nodes = new Map<number, Node>()
   for (const c of children) nodes.set(c.id, { id: c.id, pid: c.pid, start: c.start })
   for (const list of placed.values()) for (const p of list) nodes.set(p.id, { id: p.id, pid: p.instance.pid, start: p.instance.start })
-  const storedParent = ctx.sqlite.prepare('SELECT parent_id FROM process WHERE id = ?').pluck()
-  const storedNode = ctx.sqlite.prepare('SELECT id, pid, start_ts / 1000 AS start FROM process WHERE id = ?')
+  const storedParent = stmt(ctx.sqlite, 'SELECT parent_id FROM process WHERE id = ?').pluck()
+  const storedNode = stmt(ctx.sqlite, 'SELECT id, pid, start_ts / 1000 AS start FROM process WHERE id = ?')
   breakCycles(
     children.map((c) => c.id),
     (id) => (parentOf.has(id) ? parentOf.get(id)! : ((storedParent.get(id) as number | null | undefined) ?? null)),
@@ -347,7 +341,7 @@ const COLUMNS = [
  * seen_exec, seen_exit, inferred, fork_only, then the line ids of lo, fo, fe, x.
  */
 function writeInstances(ctx: DeriveContext, placed: ReadonlyMap<number, Placed[]>, parentOf: ReadonlyMap<number, number | null>): number {
-  const upserts = RowBatch.of(
+  const upserts = batchOf(
     ctx.sqlite,
     (rows) => `INSERT INTO process (id, ${COLUMNS.join(', ')})
      SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, coalesce(lo.comm, x.comm, fe.comm), lo.filename, lo.args,
@@ -398,7 +392,7 @@ function writeInstances(ctx: DeriveContext, placed: ReadonlyMap<number, Placed[]
 /** Sets `process_id` of the exec and exit rows whose instance changed. */
 function linkEvidence(ctx: DeriveContext, placed: ReadonlyMap<number, Placed[]>): void {
   const update = (table: string): RowBatch =>
-    RowBatch.of(
+    batchOf(
       ctx.sqlite,
       (rows) => `UPDATE ${table} SET process_id = v.column2 FROM (VALUES ${valuesSql(2, rows)}) AS v WHERE ${table}.line_id = v.column1`,
       2,

@@ -1,5 +1,5 @@
 import { tableColumns } from '../store/tables.js'
-import { allocateIds, chunks, IN_LIST, type DeriveContext } from './context.js'
+import { allocateIds, chunks, IN_LIST, stmt, type DeriveContext } from './context.js'
 import { linkRows } from './link.js'
 
 /**
@@ -76,15 +76,13 @@ export function deriveTcpSince(ctx: DeriveContext, since: number): TcpChanges {
   if (!tableColumns(sqlite, 'tcpstates_event').has('skaddr')) return { connections: 0 }
   const flows = new Map<string, Flow>()
   const addFlow = (f: Flow): void => void flows.set(flowKey(f), f)
-  const addresses = sqlite
-    .prepare('SELECT DISTINCT skaddr FROM tcpstates_event WHERE line_id > ? AND +capture_id = ? AND skaddr IS NOT NULL')
+  const addresses = stmt(sqlite, 'SELECT DISTINCT skaddr FROM tcpstates_event WHERE line_id > ? AND +capture_id = ? AND skaddr IS NOT NULL')
     .pluck()
     .all(since, captureId) as string[]
   let written = 0
   for (const chunk of chunks(addresses)) written += rechain(ctx, chunk, addFlow)
   const freshFlows = (table: string, extra: string): void => {
-    const rows = sqlite
-      .prepare(`SELECT DISTINCT laddr, lport, raddr, rport FROM ${table} WHERE line_id > ? AND +capture_id = ? ${extra}`)
+    const rows = stmt(sqlite, `SELECT DISTINCT laddr, lport, raddr, rport FROM ${table} WHERE line_id > ? AND +capture_id = ? ${extra}`)
       .raw()
       .all(since, captureId) as [string | null, number | null, string | null, number | null][]
     for (const f of rows) addFlow(f)
@@ -94,18 +92,18 @@ export function deriveTcpSince(ctx: DeriveContext, since: number): TcpChanges {
   const retrans = hasRetrans(ctx)
   if (retrans) {
     // tcpretrans was captured (maybe just now): connections not counted yet are
-    const uncounted = sqlite
-      .prepare('SELECT DISTINCT laddr, lport, raddr, rport FROM tcp_connection WHERE capture_id = ? AND retransmits IS NULL')
+    const uncounted = stmt(sqlite, 'SELECT DISTINCT laddr, lport, raddr, rport FROM tcp_connection WHERE capture_id = ? AND retransmits IS NULL')
       .raw()
       .all(captureId) as [string | null, number | null, string | null, number | null][]
     for (const f of uncounted) addFlow(f)
   }
-  for (const flow of flows.values()) written += rematch(ctx, flow, retrans)
+  const life = tableColumns(sqlite, 'tcplife_event').has('lport')
+  for (const flow of flows.values()) written += rematch(ctx, flow, retrans, life)
   return { connections: written }
 }
 
 function hasRetrans(ctx: DeriveContext): boolean {
-  return ctx.sqlite.prepare("SELECT 1 FROM source WHERE capture_id = ? AND format = 'tcpretrans' LIMIT 1").get(ctx.captureId) !== undefined
+  return stmt(ctx.sqlite, "SELECT 1 FROM source WHERE capture_id = ? AND format = 'tcpretrans' LIMIT 1").get(ctx.captureId) !== undefined
 }
 
 /** The transitions of one address in order: by time when every one has a time, else in file order. */
@@ -154,8 +152,7 @@ function established(c: Chain): StateRow | undefined {
 function rechain(ctx: DeriveContext, addresses: readonly string[], addFlow: (f: Flow) => void): number {
   const { sqlite, captureId } = ctx
   const list = JSON.stringify(addresses)
-  const rows = sqlite
-    .prepare(
+  const rows = stmt(sqlite, 
       `SELECT line_id, source_id, ts / 1000 AS ts, skaddr, pid, comm, laddr, lport, raddr, rport, oldstate, newstate, ms
        FROM tcpstates_event WHERE capture_id = ? AND skaddr ${IN_LIST}`,
     )
@@ -166,8 +163,7 @@ function rechain(ctx: DeriveContext, addresses: readonly string[], addFlow: (f: 
     if (l) l.push(r)
     else byAddress.set(r.skaddr, [r])
   }
-  const stored = sqlite
-    .prepare(`SELECT id, skaddr, first_line_id, laddr, lport, raddr, rport FROM tcp_connection WHERE capture_id = ? AND skaddr ${IN_LIST}`)
+  const stored = stmt(sqlite, `SELECT id, skaddr, first_line_id, laddr, lport, raddr, rport FROM tcp_connection WHERE capture_id = ? AND skaddr ${IN_LIST}`)
     .raw()
     .all(captureId, list) as [number, string, number | null, string | null, number | null, string | null, number | null][]
   const known = new Map<string, number>()
@@ -180,7 +176,7 @@ function rechain(ctx: DeriveContext, addresses: readonly string[], addFlow: (f: 
   const chains = addresses.flatMap((a) => chainsOf(a, ordered(ctx, byAddress.get(a) ?? [])))
   const ids = chains.map((c) => known.get(`${c.skaddr}|${String(c.rows[0]!.line_id)}`) ?? NaN)
   let next = allocateIds(sqlite, 'tcp_connection', ids.filter((id) => Number.isNaN(id)).length)
-  const upsert = sqlite.prepare(
+  const upsert = stmt(sqlite, 
     `INSERT INTO tcp_connection (id, capture_id, skaddr, side, laddr, lport, raddr, rport, handshake_ms, start_ts,
        established_ts, closed_ts, states, transitions, complete, first_line_id, last_ts)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -189,8 +185,8 @@ function rechain(ctx: DeriveContext, addresses: readonly string[], addFlow: (f: 
        established_ts = excluded.established_ts, closed_ts = excluded.closed_ts, states = excluded.states,
        transitions = excluded.transitions, complete = excluded.complete, last_ts = excluded.last_ts`,
   )
-  const dropPids = sqlite.prepare("DELETE FROM tcp_connection_pid WHERE connection_id = ? AND evidence = 'tcpstates'")
-  const insertPid = sqlite.prepare(
+  const dropPids = stmt(sqlite, "DELETE FROM tcp_connection_pid WHERE connection_id = ? AND evidence = 'tcpstates'")
+  const insertPid = stmt(sqlite, 
     "INSERT OR IGNORE INTO tcp_connection_pid (connection_id, capture_id, pid, comm, evidence, ts) VALUES (?, ?, ?, ?, 'tcpstates', ?)",
   )
   let written = 0
@@ -229,8 +225,8 @@ function rechain(ctx: DeriveContext, addresses: readonly string[], addFlow: (f: 
   })
   if (gone.size > 0) {
     const ids = JSON.stringify([...gone])
-    sqlite.prepare(`DELETE FROM tcp_connection_pid WHERE connection_id ${IN_LIST}`).run(ids)
-    written += sqlite.prepare(`DELETE FROM tcp_connection WHERE id ${IN_LIST}`).run(ids).changes
+    stmt(sqlite, `DELETE FROM tcp_connection_pid WHERE connection_id ${IN_LIST}`).run(ids)
+    written += stmt(sqlite, `DELETE FROM tcp_connection WHERE id ${IN_LIST}`).run(ids).changes
   }
   linkConnections(ctx, placed)
   return written
@@ -239,8 +235,7 @@ function rechain(ctx: DeriveContext, addresses: readonly string[], addFlow: (f: 
 /** Links the PIDs seen on `connections` to their instances. */
 function linkConnections(ctx: DeriveContext, connections: readonly number[]): void {
   for (const chunk of chunks(connections)) {
-    const rows = ctx.sqlite
-      .prepare(`SELECT rowid, pid, ts / 1000, process_id FROM tcp_connection_pid WHERE connection_id ${IN_LIST}`)
+    const rows = stmt(ctx.sqlite, `SELECT rowid, pid, ts / 1000, process_id FROM tcp_connection_pid WHERE connection_id ${IN_LIST}`)
       .raw()
       .all(JSON.stringify(chunk)) as [number, number | null, number | null, number | null][]
     linkRows(ctx, rows, 'tcp_connection_pid', 'rowid')
@@ -248,12 +243,11 @@ function linkConnections(ctx: DeriveContext, connections: readonly number[]): vo
 }
 
 /** Matches the connections of one flow to its tcplife rows again, and counts their retransmits. */
-function rematch(ctx: DeriveContext, flow: Flow, retrans: boolean): number {
+function rematch(ctx: DeriveContext, flow: Flow, retrans: boolean, hasLife: boolean): number {
   const { sqlite, captureId } = ctx
   const [laddr, lport, raddr, rport] = flow
   const same = 'capture_id = ? AND laddr IS ? AND lport IS ? AND raddr IS ? AND rport IS ?'
-  const connections = sqlite
-    .prepare(
+  const connections = stmt(sqlite, 
       `SELECT id, start_ts / 1000 AS start, closed_ts / 1000 AS closed, last_ts / 1000 AS last, tcplife_line_id, lifetime_ms,
          tx_kb, rx_kb, retransmits, loss_probes
        FROM tcp_connection WHERE ${same} ORDER BY coalesce(start_ts, 0), first_line_id`,
@@ -271,20 +265,19 @@ function rematch(ctx: DeriveContext, flow: Flow, retrans: boolean): number {
     loss_probes: number | null
   }[]
   if (connections.length === 0) return 0
-  const life = tableColumns(sqlite, 'tcplife_event').has('lport')
-    ? (sqlite
-        .prepare(`SELECT line_id, ts / 1000 AS ts, pid, comm, tx_kb, rx_kb, ms FROM tcplife_event WHERE ${same} ORDER BY line_id`)
+  const life = hasLife
+    ? (stmt(sqlite, `SELECT line_id, ts / 1000 AS ts, pid, comm, tx_kb, rx_kb, ms FROM tcplife_event WHERE ${same} ORDER BY line_id`)
         .all(captureId, laddr, lport, raddr, rport) as LifeRow[])
     : []
-  const count = sqlite.prepare(
+  const count = stmt(sqlite, 
     `SELECT sum(CASE WHEN type = 'L' THEN 0 ELSE 1 END) AS r, sum(CASE WHEN type = 'L' THEN 1 ELSE 0 END) AS l
      FROM tcpretrans_event WHERE ${same} AND mode = 'event' AND (ts IS NULL OR (ts >= ? AND ts <= ?))`,
   )
-  const update = sqlite.prepare(
+  const update = stmt(sqlite, 
     `UPDATE tcp_connection SET tcplife_line_id = ?, lifetime_ms = ?, tx_kb = ?, rx_kb = ?, retransmits = ?, loss_probes = ? WHERE id = ?`,
   )
-  const dropPids = sqlite.prepare("DELETE FROM tcp_connection_pid WHERE connection_id = ? AND evidence = 'tcplife'")
-  const insertPid = sqlite.prepare(
+  const dropPids = stmt(sqlite, "DELETE FROM tcp_connection_pid WHERE connection_id = ? AND evidence = 'tcplife'")
+  const insertPid = stmt(sqlite, 
     "INSERT OR IGNORE INTO tcp_connection_pid (connection_id, capture_id, pid, comm, evidence, ts) VALUES (?, ?, ?, ?, 'tcplife', ?)",
   )
   const used = new Set<number>()

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto'
 import { open } from 'node:fs/promises'
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { basename, join } from 'node:path'
-import { deriveNew, lowerWatermark, processCount, rederive } from '../derive/index.js'
+import { deriveNew, derivedThrough, lowerWatermark, processCount, rederive } from '../derive/index.js'
 import { InputError } from '../errors.js'
 import { FORMATS, findFormat } from '../formats/index.js'
 import type { LogFormat } from '../formats/types.js'
@@ -146,7 +146,11 @@ export async function ingest(store: Store, options: IngestOptions): Promise<Inge
     clockTz: capture.clock_tz,
     warnings,
     onProgress: options.onProgress,
-    derive: options.derive !== false,
+    // A capture's first ingest derives once, at the end (one pass over the
+    // whole capture is cheaper than following it batch by batch; readers
+    // see its lines as they come and its derived tables whole at the end).
+    // Later ingests, of what files gained, derive batch by batch.
+    derive: options.derive !== false && derivedThrough(store.sqlite, captureId) > 0,
   }
   const reports: FileReport[] = []
   for (const file of files) {
@@ -468,6 +472,8 @@ class SourceWriter {
   readonly #updateLine: BetterSqlite3.Statement
   /** Rebuild mode: lines already stored are re-classified in place, keeping their ids. */
   readonly #existing: boolean
+  /** ids of a stored partial last line, until it is dropped */
+  #partial: number[] | undefined
   /** the ids of the lines of the batch being rewritten, in order */
   #givenIds: readonly number[] = []
   lines = 0
@@ -504,8 +510,14 @@ class SourceWriter {
     return this.#partialIds().length > 0
   }
 
+  /** The stored partial line: the one after the committed lines (found through the (source_id, line_no) index). */
   #partialIds(): number[] {
-    return this.#ctx.store.sqlite.prepare('SELECT id FROM log_line WHERE source_id = ? AND partial = 1').pluck().all(this.#source.id) as number[]
+    if (this.#existing) return []
+    this.#partial ??= this.#ctx.store.sqlite
+      .prepare('SELECT id FROM log_line WHERE source_id = ? AND line_no > ? AND partial = 1')
+      .pluck()
+      .all(this.#source.id, this.#source.committed_lines) as number[]
+    return this.#partial
   }
 
   /**
@@ -527,6 +539,7 @@ class SourceWriter {
       lowerWatermark(sqlite, this.#ctx.captureId, id - 1)
       this.partialDropped++
     }
+    this.#partial = []
     return pids
   }
 
