@@ -122,7 +122,7 @@ describe('real ssh-login capture: TCP (libbpf tcpstates -T, tcplife -T)', () => 
       ]),
     )
     // the first server socket's address is reused by the next client socket
-    const sk = store.sqlite.prepare('SELECT side, skaddr FROM tcp_connection ORDER BY id').all() as { side: string; skaddr: string }[]
+    const sk = store.sqlite.prepare('SELECT side, skaddr FROM tcp_connection ORDER BY start_ts, first_line_id').all() as { side: string; skaddr: string }[]
     expect(sk[1]).toEqual({ side: 'server', skaddr: 'ffff88810ae64a00' })
     expect(sk[2]).toEqual({ side: 'client', skaddr: 'ffff88810ae64a00' })
     expect(run('handshakes', '9')).toEqual([])

@@ -4,7 +4,7 @@ import { open } from 'node:fs/promises'
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { deriveNew, derivedThrough, lowerWatermark, processCount, rederive } from '../derive/index.js'
-import { InputError } from '../errors.js'
+import { DatabaseError, InputError } from '../errors.js'
 import { FORMATS, findFormat } from '../formats/index.js'
 import type { LogFormat } from '../formats/types.js'
 import type { Store } from '../store/open.js'
@@ -660,6 +660,7 @@ class SourceWriter {
     this.#lineRows.clear()
     for (const ev of this.#eventRows.values()) ev.rows.clear()
     sqlite.transaction(() => {
+      const firstLineNo = this.#lineNo + 1
       const droppedPids = this.#existing ? [] : this.#dropPartial()
       const touchedLines: number[] = []
       let committedOffset = this.#offset
@@ -734,7 +735,17 @@ class SourceWriter {
       }
       this.#flush()
       // the batch's lines and what they imply commit together
-      if (this.#ctx.derive) deriveNew(sqlite, capture, { touchedLines, pids: droppedPids })
+      if (this.#ctx.derive) {
+        try {
+          deriveNew(sqlite, capture, { touchedLines, pids: droppedPids })
+        } catch (cause) {
+          // the batch is rolled back with its derivation: nothing half-written stays
+          throw new DatabaseError(`${this.#source.path}: deriving after lines ${String(firstLineNo)}-${String(this.#lineNo)} failed: ${(cause as Error).message}`, {
+            hint: 'the lines were not committed; they are read again next time (tracedb check verifies the database)',
+            cause,
+          })
+        }
+      }
       this.#offset = committedOffset
       const layout = this.#parser.layout
       if (tail) {

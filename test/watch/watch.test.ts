@@ -114,7 +114,9 @@ describe('tracedb watch', () => {
         expect(a.lines).toEqual(b.lines)
         expect(a.records).toEqual(b.records)
         // the truncated opensnoop's first version stays, as a replaced source
-        expect(live.sqlite.prepare("SELECT count(*) FROM source WHERE state = 'replaced'").pluck().get()).toBe(1)
+        // (two when the watcher read the file between its truncation and the
+        // rewrite: writeFileSync is not atomic, and a busy machine shows it)
+        expect(live.sqlite.prepare("SELECT count(*) FROM source WHERE state = 'replaced'").pluck().get()).toBeGreaterThanOrEqual(1)
         expect(a.processes).toEqual(b.processes)
       } finally {
         live.close()
