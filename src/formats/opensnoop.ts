@@ -186,6 +186,10 @@ const opensnoop: LogFormat<OpensnoopLayout> = {
       ],
     },
     {
+      header: 'TIME     PID    COMM              FD ERR PATH',
+      lines: ['03:37:57 19119  tdb-opener        -1   2 /tmp/cap/op/does-not-exist'],
+    },
+    {
       header: 'TIME     UID     PID    COMM              FD ERR FLAGS    PATH',
       lines: ['03:38:07 0       19293  tdb-opener         3   0 02001101 relative.txt'],
     },

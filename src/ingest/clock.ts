@@ -7,7 +7,8 @@ import type { RecordTime } from '../formats/types.js'
  * Wall-clock columns (`HH:MM:SS`, `HH:MM:SS.mmm`) are the host's local time
  * (or UTC for exitsnoop --utc) at print time; the date and zone come from
  * the capture (`--date`, `--tz`) or, failing that, the file's modification
- * time. Times that go backwards by more than 12 h roll over to the next day.
+ * time. Times that go backwards by more than 12 h roll over to the next day;
+ * the hour repeated when clocks go back is told apart by the log's order.
  */
 
 /**
@@ -22,6 +23,12 @@ export interface Normalized {
   /** Nanoseconds since the Unix epoch (UTC), or null when not derivable. */
   readonly ts: bigint | null
   readonly precision: Precision | null
+  /**
+   * Set when the local time was not plain: `repeated` (it occurs twice at a
+   * fall-back; placed by the order of the log) or `gap` (it does not exist
+   * at a spring-forward; read with the offset before the gap).
+   */
+  readonly local?: 'repeated' | 'gap'
 }
 
 export interface ClockAnchor {
@@ -48,10 +55,21 @@ export interface ClockState {
   /** Days added so far for midnight roll-over; null until the first time. */
   readonly dayOffset: number | null
   readonly lastSecondsOfDay: number | null
+  /**
+   * UTC seconds of the last wall-clock time placed, to tell the two
+   * occurrences of a repeated local hour apart. Absent in states stored by
+   * older tracedb versions and until the first time.
+   */
+  readonly lastUtc?: number | null
 }
 
 const DAY = 86_400
 const HALF_DAY = DAY / 2
+/**
+ * How far (s) a line may print a time before the last one and still be read
+ * as a late line, not as the next occurrence of a repeated local hour.
+ */
+const LATE_SLACK = 60
 
 /** Validates `--tz`: an IANA zone name, `UTC`, or `+HH:MM`/`-HH:MM`. */
 export function checkTimeZone(tz: string): string {
@@ -82,21 +100,8 @@ export function localTimeZone(): string {
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>()
-const offsetCache = new Map<string, number>()
 
-/** Offset of `tz` from UTC in seconds at the UTC instant `utcSeconds`. */
-export function zoneOffsetSeconds(tz: string, utcSeconds: number): number {
-  if (tz === 'UTC') return 0
-  const fixed = /^([+-])(\d{2}):?(\d{2})$/.exec(tz)
-  if (fixed) {
-    const s = Number(fixed[2]) * 3600 + Number(fixed[3]) * 60
-    return fixed[1] === '-' ? -s : s
-  }
-  // Offsets change at most at hour boundaries in practice: cache per hour.
-  const hour = Math.floor(utcSeconds / 3600)
-  const key = `${tz}@${String(hour)}`
-  const cached = offsetCache.get(key)
-  if (cached !== undefined) return cached
+function formatterOf(tz: string): Intl.DateTimeFormat {
   let fmt = formatters.get(tz)
   if (!fmt) {
     fmt = new Intl.DateTimeFormat('en-US', {
@@ -111,8 +116,41 @@ export function zoneOffsetSeconds(tz: string, utcSeconds: number): number {
     })
     formatters.set(tz, fmt)
   }
+  return fmt
+}
+
+const fixedOffsets = new Map<string, number | null>()
+
+/** `UTC`, `+02:00`, `-0530` in seconds, or undefined for a zone name (cached: asked for every time). */
+function fixedOffset(tz: string): number | undefined {
+  let offset = fixedOffsets.get(tz)
+  if (offset === undefined) {
+    offset = parseFixedOffset(tz)
+    fixedOffsets.set(tz, offset)
+  }
+  return offset ?? undefined
+}
+
+function parseFixedOffset(tz: string): number | null {
+  if (tz === 'UTC') return 0
+  const fixed = /^([+-])(\d{2}):?(\d{2})$/.exec(tz)
+  if (!fixed) return null
+  const s = Number(fixed[2]) * 3600 + Number(fixed[3]) * 60
+  return fixed[1] === '-' ? -s : s
+}
+
+/**
+ * Offset of `tz` from UTC in seconds at the UTC instant `utcSeconds`, exact
+ * to the second (not cached: offsets change at any minute, e.g. at 16:30Z
+ * in Australia/Adelaide). The hot path caches per local hour instead: see
+ * {@link localInstants}.
+ */
+export function zoneOffsetSeconds(tz: string, utcSeconds: number): number {
+  const fixed = fixedOffset(tz)
+  if (fixed !== undefined) return fixed
+  const at = Math.floor(utcSeconds)
   const parts: Record<string, number> = {}
-  for (const p of fmt.formatToParts(new Date(hour * 3600 * 1000))) {
+  for (const p of formatterOf(tz).formatToParts(new Date(at * 1000))) {
     if (p.type !== 'literal') parts[p.type] = Number(p.value)
   }
   const asUtc = Date.UTC(
@@ -123,17 +161,109 @@ export function zoneOffsetSeconds(tz: string, utcSeconds: number): number {
     parts.minute ?? 0,
     parts.second ?? 0,
   )
-  const offset = Math.round(asUtc / 1000 - hour * 3600)
-  offsetCache.set(key, offset)
-  return offset
+  return Math.round(asUtc / 1000 - at)
 }
 
-/** UTC seconds of a local wall-clock time (seconds since the epoch as if UTC). */
+/**
+ * How the local wall-clock times of one local hour map to UTC: the offsets
+ * in force a day before and a day after it and, when they differ, the
+ * first UTC second of the later one. A day either side covers every UTC
+ * instant whose local time can fall into the hour (offsets are within
+ * -12 h .. +14 h). Assumes at most one offset change in those two days:
+ * no zone has had two within three days from 1970 to 2037 (checked
+ * against tzdata 2025c); before 1970 some did, and times there may be off.
+ */
+interface HourRule {
+  readonly before: number
+  readonly after: number
+  /** First UTC second with offset `after`; Infinity when there is no change. */
+  readonly at: number
+}
+
+const HOUR = 3600
+/** tz → local hour (hours since the epoch, local time read as UTC) → rule. */
+const hourRules = new Map<string, Map<number, HourRule>>()
+
+/** The rule of the local hour holding `localSeconds` (cached: ingest converts millions of times). */
+function hourRule(tz: string, localSeconds: number): HourRule {
+  const hour = Math.floor(localSeconds / HOUR)
+  let rules = hourRules.get(tz)
+  if (!rules) {
+    rules = new Map()
+    hourRules.set(tz, rules)
+  }
+  let rule = rules.get(hour)
+  if (!rule) {
+    rule = computeHourRule(tz, hour * HOUR)
+    rules.set(hour, rule)
+  }
+  return rule
+}
+
+function computeHourRule(tz: string, hourStart: number): HourRule {
+  const from = hourStart - DAY
+  const to = hourStart + HOUR + DAY
+  const before = zoneOffsetSeconds(tz, from)
+  const after = zoneOffsetSeconds(tz, to)
+  if (before === after) return { before, after, at: Infinity }
+  const at = firstChange(tz, from, to, before)
+  return { before, after: zoneOffsetSeconds(tz, at), at }
+}
+
+/** The first UTC second in (from, to] whose offset is not `before` (offset(from) is, offset(to) is not). */
+function firstChange(tz: string, from: number, to: number, before: number): number {
+  let lo = from
+  let hi = to
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2)
+    if (zoneOffsetSeconds(tz, mid) === before) lo = mid
+    else hi = mid
+  }
+  return hi
+}
+
+/**
+ * The UTC instants (seconds) a local wall-clock time stands for:
+ * - `unique`: one;
+ * - `repeated`: two, when clocks go back (fall-back) and the time is in
+ *   the hour (half hour at Lord Howe) that occurs twice; `earlier` is the
+ *   first occurrence, `change` the UTC second the clocks went back (the
+ *   second occurrence begins);
+ * - `gap`: none, when clocks go forward (spring-forward) over the time. It
+ *   is read with the offset in force before the gap, as the clock would
+ *   have shown it had it not been changed: Berlin 02:30 on the spring-forward
+ *   day is 01:30Z (03:30 summer time). A host prints no such time; a log
+ *   read with the wrong `--tz` does.
+ */
+export type LocalInstants =
+  | { readonly kind: 'unique'; readonly utc: number }
+  | { readonly kind: 'repeated'; readonly earlier: number; readonly later: number; readonly change: number }
+  | { readonly kind: 'gap'; readonly utc: number }
+
+/** {@link LocalInstants} of `localSeconds` (seconds since the epoch of a local time read as UTC) in `tz`. */
+export function localInstants(tz: string, localSeconds: number): LocalInstants {
+  const fixed = fixedOffset(tz)
+  if (fixed !== undefined) return { kind: 'unique', utc: localSeconds - fixed }
+  const rule = hourRule(tz, localSeconds)
+  const early = localSeconds - rule.before
+  const late = localSeconds - rule.after
+  const earlyValid = early < rule.at
+  const lateValid = late >= rule.at
+  if (earlyValid && lateValid) return { kind: 'repeated', earlier: early, later: late, change: rule.at }
+  if (earlyValid) return { kind: 'unique', utc: early }
+  if (lateValid) return { kind: 'unique', utc: late }
+  return { kind: 'gap', utc: early }
+}
+
+/**
+ * UTC seconds of a local wall-clock time (seconds since the epoch as if
+ * UTC). A repeated time gives its first occurrence, a time in a gap is read
+ * with the offset before the gap; {@link SourceClock} orders repeated times
+ * by the log instead.
+ */
 export function localToUtcSeconds(tz: string, localSeconds: number): number {
-  let offset = zoneOffsetSeconds(tz, localSeconds)
-  const guess = localSeconds - offset
-  offset = zoneOffsetSeconds(tz, guess)
-  return localSeconds - offset
+  const r = localInstants(tz, localSeconds)
+  return r.kind === 'repeated' ? r.earlier : r.utc
 }
 
 /** The local date (YYYY-MM-DD) and seconds-of-day of a UTC instant in `tz`. */
@@ -167,6 +297,7 @@ export class SourceClock {
   #anchor: ClockAnchor
   #dayOffset: number | null
   #last: number | null
+  #lastUtc: number | null
   #toolStart: (() => number | undefined) | undefined
 
   /**
@@ -178,10 +309,11 @@ export class SourceClock {
     this.#toolStart = toolStart
     this.#dayOffset = state.dayOffset
     this.#last = state.lastSecondsOfDay
+    this.#lastUtc = state.lastUtc ?? null
   }
 
   get state(): ClockState {
-    return { anchor: this.#anchor, dayOffset: this.#dayOffset, lastSecondsOfDay: this.#last }
+    return { anchor: this.#anchor, dayOffset: this.#dayOffset, lastSecondsOfDay: this.#last, lastUtc: this.#lastUtc }
   }
 
   normalize(time: RecordTime | undefined): Normalized {
@@ -207,19 +339,34 @@ export class SourceClock {
       this.#dayOffset++
     } else if (this.#last !== null && secondsOfDay > this.#last + HALF_DAY) {
       // a late line from before midnight, printed after a roll-over was seen
-      return this.#toTs(time, secondsOfDay, this.#dayOffset - 1)
+      return this.#toTs(time, secondsOfDay, this.#dayOffset - 1, false)
     }
     this.#last = secondsOfDay
-    return this.#toTs(time, secondsOfDay, this.#dayOffset)
+    return this.#toTs(time, secondsOfDay, this.#dayOffset, true)
   }
 
-  #toTs(time: RecordTime & { kind: 'clock' }, secondsOfDay: number, dayOffset: number): Normalized {
+  /** `latest`: this is the log's latest time so far (not a late line). */
+  #toTs(time: RecordTime & { kind: 'clock' }, secondsOfDay: number, dayOffset: number, latest: boolean): Normalized {
     const localSeconds = (dateToDays(this.#anchor.date) + dayOffset) * DAY + secondsOfDay
-    const utcSeconds = time.utc ? localSeconds : localToUtcSeconds(this.#anchor.tz, localSeconds)
+    const instants: LocalInstants = time.utc ? { kind: 'unique', utc: localSeconds } : localInstants(this.#anchor.tz, localSeconds)
+    const utcSeconds = instants.kind === 'repeated' ? this.#occurrence(instants) : instants.utc
+    if (latest) this.#lastUtc = utcSeconds
     const ms = time.millis ?? 0
-    return {
-      ts: BigInt(utcSeconds) * 1_000_000_000n + BigInt(ms) * 1_000_000n,
-      precision: time.millis === undefined ? 's' : 'ms',
-    }
+    const ts = BigInt(utcSeconds) * 1_000_000_000n + BigInt(ms) * 1_000_000n
+    const precision = time.millis === undefined ? 's' : 'ms'
+    return instants.kind === 'unique' ? { ts, precision } : { ts, precision, local: instants.kind }
+  }
+
+  /**
+   * Which occurrence of a repeated local time the log means. Logs run
+   * forward: once the second occurrence has begun the log stays in it; before
+   * that, a time earlier than the last one (by more than a late line's
+   * slack) means the clocks went back. With no time seen yet: the first.
+   */
+  #occurrence(instants: { readonly earlier: number; readonly later: number; readonly change: number }): number {
+    const last = this.#lastUtc
+    if (last === null) return instants.earlier
+    if (last >= instants.change) return instants.later
+    return instants.earlier >= last - LATE_SLACK ? instants.earlier : instants.later
   }
 }

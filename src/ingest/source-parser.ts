@@ -1,5 +1,6 @@
 import { commonMessage } from '../formats/messages.js'
 import type { Layout, LineResult, LogFormat } from '../formats/types.js'
+import { notAContinuation } from './continuation.js'
 
 /** One physical line after classification, as stored in the event store. */
 export interface ParsedLine {
@@ -14,6 +15,14 @@ export interface ParserState {
   readonly previous: LineResult['kind'] | undefined
   /** Lines seen before a header was found (for "not a known log" decisions). */
   readonly preamble: number
+  /**
+   * Complete lines pushed so far, to name the record a bad line was not a
+   * continuation of. Absent in states stored by older tracedb versions:
+   * then line numbers stay unknown for the rest of the file.
+   */
+  readonly lines?: number
+  /** Line number of the last record, null before the first. */
+  readonly recordLine?: number | null
 }
 
 export const INITIAL_PARSER_STATE: ParserState = {
@@ -21,6 +30,8 @@ export const INITIAL_PARSER_STATE: ParserState = {
   layout: null,
   previous: undefined,
   preamble: 0,
+  lines: 0,
+  recordLine: null,
 }
 
 /**
@@ -37,6 +48,9 @@ export class SourceParser {
   #layout: Layout | undefined
   #previous: LineResult['kind'] | undefined
   #preamble: number
+  /** null: resumed from a state that did not count lines */
+  #lines: number | null
+  #recordLine: number | null
 
   constructor(formats: readonly LogFormat[], state: ParserState = INITIAL_PARSER_STATE) {
     this.#formats = formats
@@ -45,6 +59,8 @@ export class SourceParser {
     this.#layout = state.layout ?? undefined
     this.#previous = state.previous
     this.#preamble = state.preamble
+    this.#lines = state.lines ?? null
+    this.#recordLine = state.recordLine ?? null
   }
 
   get format(): LogFormat | undefined {
@@ -61,13 +77,18 @@ export class SourceParser {
       layout: this.#layout ?? null,
       previous: this.#previous,
       preamble: this.#preamble,
+      ...(this.#lines === null ? {} : { lines: this.#lines, recordLine: this.#recordLine }),
     }
   }
 
   /** Classify one line (without its newline). `partial`: last line, no newline. */
   push(line: string, partial = false): ParsedLine {
+    // a partial line is pushed again once complete: it is not counted
+    const lineNo = this.#lines === null ? null : this.#lines + 1
+    if (!partial && this.#lines !== null) this.#lines++
     const parsed = this.#classify(line, partial)
     if (parsed.kind !== 'message') this.#previous = parsed.kind
+    if (parsed.kind === 'record') this.#recordLine = lineNo
     return parsed
   }
 
@@ -101,7 +122,7 @@ export class SourceParser {
         result: { kind: 'bad', reason: 'no known tool header before this line' },
       }
     }
-    const result = format.classify(line, layout, { previous: this.#previous, partial })
+    const result = this.#vet(line, format.classify(line, layout, { previous: this.#previous, partial }), format, layout)
     if (result.kind === 'bad' && partial) {
       return {
         kind: 'bad',
@@ -109,6 +130,17 @@ export class SourceParser {
       }
     }
     return { kind: result.kind, result }
+  }
+
+  /**
+   * A format glues any line it cannot read onto the previous record when its
+   * rows may span lines (libbpf execsnoop ARGS); garbage and other tools'
+   * rows are bad lines instead, so they neither vanish into nor corrupt it.
+   */
+  #vet(line: string, result: LineResult, format: LogFormat, layout: Layout): LineResult {
+    if (result.kind !== 'continuation') return result
+    const reason = notAContinuation(line, this.#formats, format, layout, this.#recordLine)
+    return reason === undefined ? result : { kind: 'bad', reason }
   }
 }
 
