@@ -91,7 +91,7 @@ describe('a placeholder parent is replaced when its real instance arrives', () =
     exit: [exitLine('10:00:03.000', 702, 701, 'child', 1.0), exitLine('10:00:05.000', 701, 700, 'worker', 4.5)],
   }
   test('children move from the placeholder to the real instance, and the placeholder goes', async () => {
-    const store = await lineByLine({ exec: logs.exec }, ['exec'])
+    const store = await lineByLine({ exec: logs.exec ?? [] }, ['exec'])
     expect(processes(store)).toEqual([
       { pid: 701, exec_count: 0, fork_only: 0, inferred: 1, args: null, parent_pid: null, parent_inferred: null },
       { pid: 702, exec_count: 1, fork_only: 0, inferred: 0, args: '/bin/child', parent_pid: 701, parent_inferred: 1 },
