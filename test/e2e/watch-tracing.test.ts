@@ -6,15 +6,17 @@ import { expect, test } from 'vitest'
 import { loadCatalog } from '../../src/queries/catalog.js'
 import { bindParams, resolveCapture, runQuery } from '../../src/queries/run.js'
 import { openStore } from '../../src/store/open.js'
+import { CLI, requireBuiltCli } from '../helpers/dist.js'
 import { startTool, stop, tracingUnavailable, waitForHeader } from '../helpers/tracing.js'
 
-const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js')
-const why = (await tracingUnavailable()) ?? (existsSync(CLI) ? undefined : 'dist/ not built (npm run build)')
+const why = await tracingUnavailable()
 if (why) console.warn(`skipping real-tracing tests: ${why}`)
 
-test.skipIf(why !== undefined)(
+test(
   'real execsnoop + exitsnoop under `tracedb watch`: the tree is queryable while tracing runs',
-  async () => {
+  async ({ skip }) => {
+    skip(why !== undefined, why)
+    requireBuiltCli()
     const root = mkdtempSync(join(tmpdir(), 'tracedb-e2e-'))
     const dir = join(root, 'logs')
     mkdirSync(dir)

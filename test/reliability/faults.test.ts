@@ -1,17 +1,19 @@
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, openSync, writeSync, closeSync, statSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, openSync, writeSync, closeSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, test } from 'vitest'
+import { beforeAll, describe, expect, test } from 'vitest'
 import { generate } from '../../src/gen/generate.js'
 import { openStore } from '../../src/store/open.js'
 import { canonicalDump } from '../helpers/canonical.js'
+import { CLI, requireBuiltCli } from '../helpers/dist.js'
 
-const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js')
 const run = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' })
 const isRoot = process.getuid?.() === 0
 
-describe.skipIf(!existsSync(CLI))('database faults', () => {
+describe('database faults', () => {
+  beforeAll(requireBuiltCli)
+
   test('two ingests at once into one database: one waits for the other, the result is a single clean ingest', async () => {
     const root = mkdtempSync(join(tmpdir(), 'tracedb-conc-'))
     const dir = join(root, 'logs')
