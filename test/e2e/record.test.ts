@@ -9,10 +9,10 @@ import { loadCatalog } from '../../src/queries/catalog.js'
 import { bindParams, resolveCapture, runQuery } from '../../src/queries/run.js'
 import { record } from '../../src/record/record.js'
 import { openStore } from '../../src/store/open.js'
+import { CLI, requireBuiltCli } from '../helpers/dist.js'
 import { tracingUnavailable } from '../helpers/tracing.js'
 
 const why = await tracingUnavailable()
-const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js')
 
 describe('tracedb record', () => {
   test('orchestration with stand-in tools: headers awaited, failures reported in their own words, SIGINT flushes', async () => {
@@ -43,7 +43,8 @@ while :; do sleep 0.05; done
     expect(messages.join('\n')).toMatch(/exitsnoop: FAILED/)
   })
 
-  test.skipIf(why !== undefined)('for real: record execsnoop + exitsnoop around a workload; ingest has zero bad lines and absolute times', async () => {
+  test('for real: record execsnoop + exitsnoop around a workload; ingest has zero bad lines and absolute times', async ({ skip }) => {
+    skip(why !== undefined, why)
     const root = mkdtempSync(join(tmpdir(), 'tracedb-rec-real-'))
     const dir = join(root, 'logs')
     const recording = record({ dir, durationMs: 2500, tools: ['execsnoop', 'exitsnoop'] })
@@ -65,9 +66,10 @@ while :; do sleep 0.05; done
     }
   }, 60_000)
 
-  test.skipIf(why !== undefined)(
+  test(
     'for real: every tool that works here, around exec, open, signal and a loopback TCP connection; all rows timed, none bad',
-    async () => {
+    async ({ skip }) => {
+      skip(why !== undefined, why)
       const root = mkdtempSync(join(tmpdir(), 'tracedb-rec-all-'))
       const dir = join(root, 'logs')
       const tools = ['execsnoop', 'exitsnoop', 'tcpstates', 'tcplife', 'opensnoop', 'killsnoop', 'drsnoop']
@@ -117,7 +119,9 @@ while :; do sleep 0.05; done
     60_000,
   )
 
-  test.skipIf(why !== undefined || !existsSync(CLI))('for real: record --watch ingests while recording, with the capture\'s date and zone, no guessing', async () => {
+  test('for real: record --watch ingests while recording, with the capture\'s date and zone, no guessing', async ({ skip }) => {
+    skip(why !== undefined, why)
+    requireBuiltCli()
     const root = mkdtempSync(join(tmpdir(), 'tracedb-rec-watch-'))
     const dir = join(root, 'logs')
     const db = join(root, 'w.db')

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import type { LogFormat } from '../../src/formats/types.js'
@@ -17,9 +17,19 @@ export interface FixtureExpectations {
 }
 
 /**
+ * Whether this run may write goldens: only under `vitest -u` (the config sets
+ * `update: 'none'`, so a plain run never writes one, CI or not).
+ */
+function updatingGoldens(): boolean {
+  return expect.getState().snapshotState.snapshotUpdateState !== 'none'
+}
+
+/**
  * Table-driven fixture test for one format: every `test/fixtures/<tool>/*.log`
  * is parsed and compared with its golden `<case>.rows.json` (rewrite with
- * `vitest -u`, review the diff); every sample line of the format must parse.
+ * `npx vitest run <test file> -u` and review the diff: `-u` goes last, or it
+ * takes the file name as its value); every sample line of the format must
+ * parse. A missing golden fails; so does a golden whose log is gone.
  */
 export function testFormatFixtures(
   format: LogFormat,
@@ -33,6 +43,11 @@ export function testFormatFixtures(
     test('has fixtures', () => {
       expect(files.length).toBeGreaterThan(0)
     })
+    test('every golden has its log', () => {
+      const goldens = readdirSync(folder).filter((f) => f.endsWith('.rows.json'))
+      const orphans = goldens.filter((g) => !files.includes(g.replace(/\.rows\.json$/, '.log')))
+      expect(orphans, `goldens in ${folder} without a .log`).toEqual([])
+    })
     test.each(files)('%s', async (file) => {
       const text = readFileSync(join(folder, file), 'latin1')
       const parsed = parseText(Buffer.from(text, 'latin1').toString('utf8'), [format])
@@ -45,9 +60,11 @@ export function testFormatFixtures(
       const bad = parsed.lines.filter((l) => l.kind === 'bad')
       if (!noHeader) expect(bad.length, JSON.stringify(bad)).toBe(expectations.bad?.[file] ?? 0)
       for (const b of bad) expect(b.detail).toBeTruthy()
-      await expect(JSON.stringify(parsed, null, 2) + '\n').toMatchFileSnapshot(
-        join(folder, file.replace(/\.log$/, '.rows.json')),
-      )
+      const golden = join(folder, file.replace(/\.log$/, '.rows.json'))
+      if (!existsSync(golden) && !updatingGoldens()) {
+        expect.fail(`golden ${golden} is missing: write it with \`npx vitest run <test file> -u\`, then review and commit it`)
+      }
+      await expect(JSON.stringify(parsed, null, 2) + '\n').toMatchFileSnapshot(golden)
     })
   })
 

@@ -1,15 +1,15 @@
 import { spawn, spawnSync } from 'node:child_process'
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs'
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, test } from 'vitest'
+import { beforeAll, describe, expect, test } from 'vitest'
 import { generate } from '../../src/gen/generate.js'
 import { ingest } from '../../src/ingest/ingest.js'
 import { openStore } from '../../src/store/open.js'
 import { canonicalDump } from '../helpers/canonical.js'
+import { CLI, requireBuiltCli } from '../helpers/dist.js'
 
-const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js')
 const KILLS = Number(process.env.TRACEDB_KILL_POINTS ?? 50)
 
 function ingestArgs(dir: string, db: string): string[] {
@@ -29,7 +29,9 @@ function killAfter(dir: string, db: string, ms: number): Promise<'killed' | 'fin
 }
 
 describe('crash consistency', () => {
-  test.skipIf(!existsSync(CLI))(
+  beforeAll(requireBuiltCli)
+
+  test(
     `kill -9 of ingest at ${String(KILLS)} points, then a rerun: identical to a clean run`,
     async () => {
       const root = mkdtempSync(join(tmpdir(), 'tracedb-crash-'))
@@ -74,7 +76,7 @@ describe('crash consistency', () => {
 
   const WATCH_KILLS = Number(process.env.TRACEDB_WATCH_KILL_POINTS ?? 12)
 
-  test.skipIf(!existsSync(CLI))(
+  test(
     `kill -9 of watch at ${String(WATCH_KILLS)} points while the tools write: equals a one-shot ingest`,
     async () => {
       const root = mkdtempSync(join(tmpdir(), 'tracedb-crash-watch-'))

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
@@ -8,8 +8,8 @@ import { ingest } from '../../src/ingest/ingest.js'
 import { openStore } from '../../src/store/open.js'
 import { Watcher } from '../../src/watch/watcher.js'
 import { canonicalDump } from '../helpers/canonical.js'
+import { CLI, requireBuiltCli } from '../helpers/dist.js'
 
-const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js')
 const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms))
 
 /** Deterministic pseudo-random numbers for chunk sizes. */
@@ -36,9 +36,10 @@ function startWatch(dir: string, db: string): Promise<ChildProcess> {
 }
 
 describe('tracedb watch', () => {
-  test.skipIf(!existsSync(CLI))(
+  test(
     'random chunks, kill -9 and restart, rotation, truncation, a late file: equals a one-shot ingest',
     async () => {
+      requireBuiltCli()
       const root = mkdtempSync(join(tmpdir(), 'tracedb-watch-'))
       const source = join(root, 'source')
       const truth = await generate(source, { processes: 400, seed: 7, opensPerProcess: 1 })
