@@ -152,6 +152,12 @@ function placeIds(
     for (const k of known) if (!taken.has(k)) gone.push(k)
     placed.set(pid, list)
   }
+  // new ids in start order (unknown starts last)
+  const startOf = ({ pid, index }: { pid: number; index: number }): number => {
+    const t = placed.get(pid)![index]!.instance.start
+    return Number.isNaN(t) ? Infinity : t
+  }
+  pending.sort((a, b) => startOf(a) - startOf(b) || a.pid - b.pid || a.index - b.index)
   let next = allocateIds(ctx.sqlite, 'process', pending.length)
   for (const { pid, index } of pending) {
     const list = placed.get(pid)!

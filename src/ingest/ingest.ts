@@ -7,7 +7,7 @@ import { ensureCapture, readCaptureJson } from './capture.js'
 import { checkDate, checkTimeZone } from './clock.js'
 import { fingerprintOf, sniff, tailMatches } from './detect.js'
 import { defaultCaptureName, listInputFiles } from './files.js'
-import { readLineChunks, type TextLine } from './lines.js'
+import { FileSwappedError, readLineChunks, type TextLine } from './lines.js'
 import { BATCH_LINES, type FileContext, type FileOptions, type FileReport, type IngestOptions, type IngestReport } from './types.js'
 import { SourceWriter, type SourceRow } from './writer.js'
 
@@ -102,6 +102,19 @@ export async function ingest(store: Store, options: IngestOptions): Promise<Inge
  * left for later).
  */
 export async function ingestFile(ctx: FileContext, path: string, options: FileOptions): Promise<FileReport> {
+  // a file renamed away and replaced while it is being recognised (a
+  // rotation under way) is recognised again: its bytes must not be taken
+  // for the old file's
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await ingestFileOnce(ctx, path, options)
+    } catch (error) {
+      if (!(error instanceof FileSwappedError) || attempt >= 5) throw error
+    }
+  }
+}
+
+async function ingestFileOnce(ctx: FileContext, path: string, options: FileOptions): Promise<FileReport> {
   const { sqlite } = ctx.store
   const st = statSync(path)
   const { fingerprint, head } = await fingerprintOf(path)
@@ -137,7 +150,10 @@ export async function ingestFile(ctx: FileContext, path: string, options: FileOp
   if (source) {
     const sameFile =
       source.dev === st.dev && source.ino === st.ino && (source.fingerprint === null || source.fingerprint === fingerprint)
-    if (!sameFile || st.size < source.committed_offset || !(await tailMatches(path, source.parser_state))) {
+    const tailOk = await tailMatches(path, source.parser_state)
+    const again = statSync(path)
+    if (again.dev !== st.dev || again.ino !== st.ino) throw new FileSwappedError(`${path} was replaced while being recognised`)
+    if (!sameFile || st.size < source.committed_offset || !tailOk) {
       // Truncated or rewritten in place: the old lines stay, a new source
       // starts. A different inode at this path is another file (the old one
       // was rotated away and may turn up under its new name, found then by
@@ -183,7 +199,7 @@ export async function ingestFile(ctx: FileContext, path: string, options: FileOp
 async function readSource(
   ctx: FileContext,
   source: SourceRow,
-  st: { size: number; mtimeMs: number },
+  st: { size: number; mtimeMs: number; dev: number; ino: number },
   status: FileReport['status'],
   options: FileOptions,
 ): Promise<FileReport> {
@@ -195,7 +211,7 @@ async function readSource(
   }
   let batch: TextLine[][] = []
   let count = 0
-  for await (const lines of readLineChunks(source.path, { start, includePartial: options.final })) {
+  for await (const lines of readLineChunks(source.path, { start, includePartial: options.final, identity: { dev: st.dev, ino: st.ino } })) {
     batch.push(lines)
     count += lines.length
     if (count >= BATCH_LINES) {

@@ -18,6 +18,13 @@ export interface ReadLinesOptions {
   /** Yield a final line that has no newline (one-shot ingest); else hold it back. */
   readonly includePartial?: boolean
   readonly chunkSize?: number
+  /** The file must be this one (device and inode): a file swapped in under the same path is not read as if it were. */
+  readonly identity?: { readonly dev: number; readonly ino: number }
+}
+
+/** The file at a path changed between being recognised and being read (a rotation): read it again from the start. */
+export class FileSwappedError extends Error {
+  readonly code = 'ESWAPPED'
 }
 
 const NL = 0x0a
@@ -99,6 +106,10 @@ function splitLines(region: Buffer, base: number): TextLine[] {
 export async function* readLineChunks(path: string, options: ReadLinesOptions = {}): AsyncGenerator<TextLine[]> {
   const handle = await open(path, 'r')
   try {
+    if (options.identity) {
+      const st = await handle.stat()
+      if (st.dev !== options.identity.dev || st.ino !== options.identity.ino) throw new FileSwappedError(`${path} was replaced while being read`)
+    }
     const chunkSize = options.chunkSize ?? 1 << 20
     let position = options.start ?? 0
     let carry: Buffer | null = null

@@ -52,7 +52,7 @@ describe('crash consistency', () => {
       let killed = 0
       let attempts = 0
       let d = 0
-      while (killed < KILLS && attempts < KILLS * 3) {
+      while (killed < KILLS && attempts < KILLS * 6) {
         const db = join(root, `crash-${String(d++)}.db`)
         for (let k = 0; k < 3 && killed < KILLS; k++) {
           const at = 30 + Math.round((((attempts++ * 7919) % 97) / 97) * duration * 0.9)
