@@ -20,7 +20,7 @@
  */
 
 /** Times are µs since the epoch as plain numbers (exact below 2^53); NaN when unknown. */
-export interface ExecRow {
+interface EvidenceRow {
   readonly line: number
   /** order of the row's source among the capture's sources (by path) */
   readonly rank: number
@@ -32,18 +32,14 @@ export interface ExecRow {
   readonly ts: number
   /** how wide the printed time is, in µs (1 s for whole seconds) */
   readonly width: number
+}
+
+export interface ExecRow extends EvidenceRow {
   /** the exec succeeded (ret NULL or 0) */
   readonly ok: boolean
 }
 
-export interface ExitRow {
-  readonly line: number
-  readonly rank: number
-  readonly processId: number | null
-  readonly pid: number
-  readonly ppid: number
-  readonly ts: number
-  readonly width: number
+export interface ExitRow extends EvidenceRow {
   /** exitsnoop AGE in seconds (NaN when not printed) */
   readonly age: number
 }

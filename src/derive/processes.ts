@@ -45,6 +45,17 @@ interface Child {
   parentId: number | null
 }
 
+/** Rows grouped by their PID. */
+function groupByPid<T extends { readonly pid: number }>(rows: Iterable<T>): Map<number, T[]> {
+  const by = new Map<number, T[]>()
+  for (const row of rows) {
+    const list = by.get(row.pid)
+    if (list) list.push(row)
+    else by.set(row.pid, [row])
+  }
+  return by
+}
+
 function loadExecs(ctx: DeriveContext, pids: readonly number[]): Map<number, ExecRow[]> {
   const rows = stmt(ctx.sqlite, 
       `SELECT line_id, source_id, process_id, pid, ppid, ts / 1000, ts_precision, ret FROM execsnoop_event
@@ -52,9 +63,8 @@ function loadExecs(ctx: DeriveContext, pids: readonly number[]): Map<number, Exe
     )
     .raw()
     .all(ctx.captureId, jsonList(pids)) as [number, number, number | null, number, number | null, number | null, string | null, number | null][]
-  const by = new Map<number, ExecRow[]>()
-  for (const [line, source, processId, pid, ppid, ts, precision, ret] of rows) {
-    const row: ExecRow = {
+  return groupByPid(
+    rows.map(([line, source, processId, pid, ppid, ts, precision, ret]): ExecRow => ({
       line,
       rank: ctx.rank.get(source) ?? 0,
       processId,
@@ -63,12 +73,8 @@ function loadExecs(ctx: DeriveContext, pids: readonly number[]): Map<number, Exe
       ts: us(ts),
       width: precisionWidth(precision),
       ok: ret === null || ret === 0,
-    }
-    const list = by.get(pid)
-    if (list) list.push(row)
-    else by.set(pid, [row])
-  }
-  return by
+    })),
+  )
 }
 
 function loadExits(ctx: DeriveContext, pids: readonly number[]): Map<number, ExitRow[]> {
@@ -78,9 +84,8 @@ function loadExits(ctx: DeriveContext, pids: readonly number[]): Map<number, Exi
     )
     .raw()
     .all(ctx.captureId, jsonList(pids)) as [number, number, number | null, number, number | null, number | null, string | null, number | null][]
-  const by = new Map<number, ExitRow[]>()
-  for (const [line, source, processId, pid, ppid, ts, precision, age] of rows) {
-    const row: ExitRow = {
+  return groupByPid(
+    rows.map(([line, source, processId, pid, ppid, ts, precision, age]): ExitRow => ({
       line,
       rank: ctx.rank.get(source) ?? 0,
       processId,
@@ -89,12 +94,8 @@ function loadExits(ctx: DeriveContext, pids: readonly number[]): Map<number, Exi
       ts: us(ts),
       width: precisionWidth(precision),
       age: age ?? NaN,
-    }
-    const list = by.get(pid)
-    if (list) list.push(row)
-    else by.set(pid, [row])
-  }
-  return by
+    })),
+  )
 }
 
 /** The stored real (not inferred) instances of `pids`, by PID. */
@@ -105,14 +106,7 @@ function loadStored(ctx: DeriveContext, pids: readonly number[]): Map<number, (C
     )
     .raw()
     .all(ctx.captureId, jsonList(pids)) as [number, number, number | null, number | null, number | null][]
-  const by = new Map<number, (Candidate & { parentId: number | null })[]>()
-  for (const [id, pid, start, exit, parentId] of rows) {
-    const c = { id, start: us(start), exit: us(exit), parentId }
-    const list = by.get(pid)
-    if (list) list.push(c)
-    else by.set(pid, [c])
-  }
-  return by
+  return groupByPid(rows.map(([id, pid, start, exit, parentId]) => ({ id, pid, start: us(start), exit: us(exit), parentId })))
 }
 
 /** The instance's span as a parent candidate. */
