@@ -155,3 +155,27 @@ describe('stable identities', () => {
     for (const row of before as [number, number, number][]) expect(after.some((r) => r[0] === row[0] && r[1] === row[1])).toBe(true)
   })
 })
+
+describe('several tcpstates files of one capture', () => {
+  const HEADER = 'TIME(s)  SKADDR           PID     COMM       LADDR           LPORT RADDR           RPORT OLDSTATE    -> NEWSTATE    MS'
+  const row = (time: string, from: string, to: string, ms: string, rport = 50000): string =>
+    `${time} ffff888102e18000 ${'900'.padEnd(7)} ${'sshd'.padEnd(10)} ${'127.0.0.1'.padEnd(15)} ${'2222'.padEnd(5)} ${'127.0.0.1'.padEnd(15)} ${String(rport).padEnd(5)} ${from.padEnd(11)} -> ${to.padEnd(11)} ${ms}`
+  test('are chained in time order: a connection that spans a restart of the tool is one connection', async () => {
+    // the tool was restarted mid-connection: the older file was renamed to
+    // tcpstates.log.1, which sorts after tcpstates.log
+    const dir = dirOf()
+    writeFileSync(
+      join(dir, 'tcpstates.log.1'),
+      [HEADER, row('10:00:01', 'LISTEN', 'SYN_RECV', '0.000'), row('10:00:01', 'SYN_RECV', 'ESTABLISHED', '0.015')].join('\n') + '\n',
+    )
+    writeFileSync(
+      join(dir, 'tcpstates.log'),
+      [HEADER, row('10:00:05', 'ESTABLISHED', 'CLOSE_WAIT', '4000.000'), row('10:00:05', 'CLOSE_WAIT', 'LAST_ACK', '0.100'), row('10:00:05', 'LAST_ACK', 'CLOSE', '0.050')].join('\n') + '\n',
+    )
+    const store = openStore(':memory:')
+    await ingestAll(store, dir)
+    expect(store.sqlite.prepare('SELECT side, states, handshake_ms, complete FROM tcp_connection').all()).toEqual([
+      { side: 'server', states: 'LISTEN>SYN_RECV>ESTABLISHED>CLOSE_WAIT>LAST_ACK>CLOSE', handshake_ms: 0.015, complete: 1 },
+    ])
+  })
+})
