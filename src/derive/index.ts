@@ -61,10 +61,11 @@ export function derivedThrough(sqlite: BetterSqlite3.Database, captureId: number
 
 /** Lowers the watermark to `lineId` at most (rows above it will be derived again). */
 export function lowerWatermark(sqlite: BetterSqlite3.Database, captureId: number, lineId: number): void {
-  stmt(sqlite, 
-      `INSERT INTO derive_state (capture_id, derived_through) VALUES (?, ?)
-       ON CONFLICT (capture_id) DO UPDATE SET derived_through = min(derived_through, excluded.derived_through)`,
-    )
+  stmt(
+    sqlite,
+    `INSERT INTO derive_state (capture_id, derived_through) VALUES (?, ?)
+     ON CONFLICT (capture_id) DO UPDATE SET derived_through = min(derived_through, excluded.derived_through)`,
+  )
     .run(captureId, lineId)
 }
 
@@ -107,10 +108,11 @@ function derivePass(sqlite: BetterSqlite3.Database, captureId: number, input: De
   const processes = deriveProcessesOf(ctx, [...pids])
   const tcp = deriveTcpSince(ctx, since)
   const linked = linkEvents(ctx, since, processes.changedPids)
-  stmt(sqlite, 
-      `INSERT INTO derive_state (capture_id, derived_through) VALUES (?, ?)
-       ON CONFLICT (capture_id) DO UPDATE SET derived_through = max(derived_through, excluded.derived_through)`,
-    )
+  stmt(
+    sqlite,
+    `INSERT INTO derive_state (capture_id, derived_through) VALUES (?, ?)
+     ON CONFLICT (capture_id) DO UPDATE SET derived_through = max(derived_through, excluded.derived_through)`,
+  )
     .run(captureId, through)
   return { processes: processes.written, connections: tcp.connections, linked }
 }
@@ -121,15 +123,17 @@ export function rederive(sqlite: BetterSqlite3.Database, captureId: number): Der
     stmt(sqlite, 'DELETE FROM derive_state WHERE capture_id = ?').run(captureId)
     // what the rows no longer show goes: instances of PIDs without rows, chains of addresses without transitions
     const pids = stmt(sqlite, 'SELECT DISTINCT pid FROM process WHERE capture_id = ? AND inferred = 0').pluck().all(captureId) as number[]
-    stmt(sqlite, 
-        `DELETE FROM tcp_connection_pid WHERE connection_id IN (SELECT id FROM tcp_connection WHERE capture_id = ?
-           AND skaddr NOT IN (SELECT skaddr FROM tcpstates_event WHERE capture_id = ? AND skaddr IS NOT NULL))`,
-      )
+    stmt(
+      sqlite,
+      `DELETE FROM tcp_connection_pid WHERE connection_id IN (SELECT id FROM tcp_connection WHERE capture_id = ?
+         AND skaddr NOT IN (SELECT skaddr FROM tcpstates_event WHERE capture_id = ? AND skaddr IS NOT NULL))`,
+    )
       .run(captureId, captureId)
-    stmt(sqlite, 
-        `DELETE FROM tcp_connection WHERE capture_id = ?
-           AND skaddr NOT IN (SELECT skaddr FROM tcpstates_event WHERE capture_id = ? AND skaddr IS NOT NULL)`,
-      )
+    stmt(
+      sqlite,
+      `DELETE FROM tcp_connection WHERE capture_id = ?
+         AND skaddr NOT IN (SELECT skaddr FROM tcpstates_event WHERE capture_id = ? AND skaddr IS NOT NULL)`,
+    )
       .run(captureId, captureId)
     return derivePass(sqlite, captureId, { pids })
   })()

@@ -52,10 +52,11 @@ interface Instances {
 
 /** The instances (placeholders included) of `pids`. */
 function loadInstances(ctx: DeriveContext, pids: readonly number[]): Instances {
-  const rows = stmt(ctx.sqlite, 
-      `SELECT id, pid, coalesce(start_ts, exec_ts, exit_ts) / 1000, exit_ts / 1000 FROM process
-       WHERE capture_id = ? AND pid ${IN_LIST}`,
-    )
+  const rows = stmt(
+    ctx.sqlite,
+    `SELECT id, pid, coalesce(start_ts, exec_ts, exit_ts) / 1000, exit_ts / 1000 FROM process
+     WHERE capture_id = ? AND pid ${IN_LIST}`,
+  )
     .raw()
     .all(ctx.captureId, jsonList(pids)) as [number, number, number | null, number | null][]
   const start = (s: number | null): number => s ?? Number.NEGATIVE_INFINITY
@@ -169,10 +170,11 @@ export function linkEvents(ctx: DeriveContext, since: number, changedPids: Reado
       .raw()
     n += linkPaged(ctx, (after) => fresh.all(Math.max(after, since), captureId, PAGE) as Row[], table, 'line_id')
     if (changed.length === 0) continue
-    const ofPids = stmt(sqlite, 
-        `SELECT line_id, ${pid}, ts / 1000, process_id FROM "${table}" WHERE capture_id = ? AND pid ${IN_LIST} AND line_id <= ?` +
-          (hasTid ? ` UNION ALL SELECT line_id, tid, ts / 1000, process_id FROM "${table}" WHERE capture_id = ? AND pid IS NULL AND tid ${IN_LIST} AND line_id <= ?` : ''),
-      )
+    const ofPids = stmt(
+      sqlite,
+      `SELECT line_id, ${pid}, ts / 1000, process_id FROM "${table}" WHERE capture_id = ? AND pid ${IN_LIST} AND line_id <= ?` +
+        (hasTid ? ` UNION ALL SELECT line_id, tid, ts / 1000, process_id FROM "${table}" WHERE capture_id = ? AND pid IS NULL AND tid ${IN_LIST} AND line_id <= ?` : ''),
+    )
       .raw()
     for (const chunk of chunks(changed)) {
       const list = jsonList(chunk)

@@ -57,10 +57,11 @@ function groupByPid<T extends { readonly pid: number }>(rows: Iterable<T>): Map<
 }
 
 function loadExecs(ctx: DeriveContext, pids: readonly number[]): Map<number, ExecRow[]> {
-  const rows = stmt(ctx.sqlite, 
-      `SELECT line_id, source_id, process_id, pid, ppid, ts / 1000, ts_precision, ret FROM execsnoop_event
-       WHERE capture_id = ? AND pid ${IN_LIST}`,
-    )
+  const rows = stmt(
+    ctx.sqlite,
+    `SELECT line_id, source_id, process_id, pid, ppid, ts / 1000, ts_precision, ret FROM execsnoop_event
+     WHERE capture_id = ? AND pid ${IN_LIST}`,
+  )
     .raw()
     .all(ctx.captureId, jsonList(pids)) as [number, number, number | null, number, number | null, number | null, string | null, number | null][]
   return groupByPid(
@@ -78,10 +79,11 @@ function loadExecs(ctx: DeriveContext, pids: readonly number[]): Map<number, Exe
 }
 
 function loadExits(ctx: DeriveContext, pids: readonly number[]): Map<number, ExitRow[]> {
-  const rows = stmt(ctx.sqlite, 
-      `SELECT line_id, source_id, process_id, pid, ppid, ts / 1000, ts_precision, age_s FROM exitsnoop_event
-       WHERE capture_id = ? AND pid ${IN_LIST} AND (tid IS NULL OR tid = pid)`,
-    )
+  const rows = stmt(
+    ctx.sqlite,
+    `SELECT line_id, source_id, process_id, pid, ppid, ts / 1000, ts_precision, age_s FROM exitsnoop_event
+     WHERE capture_id = ? AND pid ${IN_LIST} AND (tid IS NULL OR tid = pid)`,
+  )
     .raw()
     .all(ctx.captureId, jsonList(pids)) as [number, number, number | null, number, number | null, number | null, string | null, number | null][]
   return groupByPid(
@@ -100,10 +102,11 @@ function loadExits(ctx: DeriveContext, pids: readonly number[]): Map<number, Exi
 
 /** The stored real (not inferred) instances of `pids`, by PID. */
 function loadStored(ctx: DeriveContext, pids: readonly number[]): Map<number, (Candidate & { parentId: number | null })[]> {
-  const rows = stmt(ctx.sqlite, 
-      `SELECT id, pid, start_ts / 1000, exit_ts / 1000, parent_id FROM process
-       WHERE capture_id = ? AND pid ${IN_LIST} AND inferred = 0`,
-    )
+  const rows = stmt(
+    ctx.sqlite,
+    `SELECT id, pid, start_ts / 1000, exit_ts / 1000, parent_id FROM process
+     WHERE capture_id = ? AND pid ${IN_LIST} AND inferred = 0`,
+  )
     .raw()
     .all(ctx.captureId, jsonList(pids)) as [number, number, number | null, number | null, number | null][]
   return groupByPid(rows.map(([id, pid, start, exit, parentId]) => ({ id, pid, start: us(start), exit: us(exit), parentId })))
@@ -208,10 +211,11 @@ function deriveChunk(ctx: DeriveContext, pids: readonly number[], changedPids: S
   }
   const changedParents = [...changedPids].filter((p) => dirty.has(p))
   if (changedParents.length > 0) {
-    const rows = stmt(sqlite, 
-        `SELECT id, pid, ppid, start_ts / 1000, parent_id FROM process
-         WHERE capture_id = ? AND ppid ${IN_LIST} AND inferred = 0 AND ppid_source IS NOT NULL`,
-      )
+    const rows = stmt(
+      sqlite,
+      `SELECT id, pid, ppid, start_ts / 1000, parent_id FROM process
+       WHERE capture_id = ? AND ppid ${IN_LIST} AND inferred = 0 AND ppid_source IS NOT NULL`,
+    )
       .raw()
       .all(captureId, jsonList(changedParents)) as [number, number, number, number | null, number | null][]
     for (const [id, pid, ppid, start, parentId] of rows) {
@@ -263,9 +267,10 @@ function deriveChunk(ctx: DeriveContext, pids: readonly number[], changedPids: S
     const parent = parentOf.get(child.id) ?? null
     if (parent !== child.parentId) written += moveParent.run(parent, child.id, parent).changes
   }
-  const insertPlaceholder = stmt(sqlite, 
-    `INSERT INTO process (id, capture_id, pid, exec_count, failed_exec_count, seen_exec, seen_exit, inferred, fork_only)
-     VALUES (?, ?, ?, 0, 0, 0, 0, 1, 0)`,
+  const insertPlaceholder = stmt(
+    sqlite,
+  `INSERT INTO process (id, capture_id, pid, exec_count, failed_exec_count, seen_exec, seen_exit, inferred, fork_only)
+   VALUES (?, ?, ?, 0, 0, 0, 0, 1, 0)`,
   )
   for (const [ppid, id] of newPlaceholders) written += insertPlaceholder.run(id, captureId, ppid).changes
   if (gone.length > 0) {
@@ -289,11 +294,12 @@ function loadPlaceholders(ctx: DeriveContext, ppids: readonly number[]): Map<num
 /** Placeholders among `ids` that have no child any more are deleted; their PIDs count as changed. */
 function dropChildlessPlaceholders(ctx: DeriveContext, ids: ReadonlySet<number>, changedPids: Set<number>): number {
   if (ids.size === 0) return 0
-  const dropped = stmt(ctx.sqlite, 
-      `DELETE FROM process WHERE id ${IN_LIST} AND inferred = 1
-         AND NOT EXISTS (SELECT 1 FROM process c WHERE c.parent_id = process.id)
-       RETURNING pid`,
-    )
+  const dropped = stmt(
+    ctx.sqlite,
+    `DELETE FROM process WHERE id ${IN_LIST} AND inferred = 1
+       AND NOT EXISTS (SELECT 1 FROM process c WHERE c.parent_id = process.id)
+     RETURNING pid`,
+  )
     .pluck()
     .all(jsonList(ids)) as number[]
   for (const pid of dropped) changedPids.add(pid)

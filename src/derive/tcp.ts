@@ -152,10 +152,11 @@ function established(c: Chain): StateRow | undefined {
 function rechain(ctx: DeriveContext, addresses: readonly string[], addFlow: (f: Flow) => void): number {
   const { sqlite, captureId } = ctx
   const list = JSON.stringify(addresses)
-  const rows = stmt(sqlite, 
-      `SELECT line_id, source_id, ts / 1000 AS ts, skaddr, pid, comm, laddr, lport, raddr, rport, oldstate, newstate, ms
-       FROM tcpstates_event WHERE capture_id = ? AND skaddr ${IN_LIST}`,
-    )
+  const rows = stmt(
+    sqlite,
+    `SELECT line_id, source_id, ts / 1000 AS ts, skaddr, pid, comm, laddr, lport, raddr, rport, oldstate, newstate, ms
+     FROM tcpstates_event WHERE capture_id = ? AND skaddr ${IN_LIST}`,
+  )
     .all(captureId, list) as StateRow[]
   const byAddress = new Map<string, StateRow[]>()
   for (const r of rows) {
@@ -176,18 +177,20 @@ function rechain(ctx: DeriveContext, addresses: readonly string[], addFlow: (f: 
   const chains = addresses.flatMap((a) => chainsOf(a, ordered(ctx, byAddress.get(a) ?? [])))
   const ids = chains.map((c) => known.get(`${c.skaddr}|${String(c.rows[0]!.line_id)}`) ?? NaN)
   let next = allocateIds(sqlite, 'tcp_connection', ids.filter((id) => Number.isNaN(id)).length)
-  const upsert = stmt(sqlite, 
-    `INSERT INTO tcp_connection (id, capture_id, skaddr, side, laddr, lport, raddr, rport, handshake_ms, start_ts,
-       established_ts, closed_ts, states, transitions, complete, first_line_id, last_ts)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (id) DO UPDATE SET side = excluded.side, laddr = excluded.laddr, lport = excluded.lport,
-       raddr = excluded.raddr, rport = excluded.rport, handshake_ms = excluded.handshake_ms, start_ts = excluded.start_ts,
-       established_ts = excluded.established_ts, closed_ts = excluded.closed_ts, states = excluded.states,
-       transitions = excluded.transitions, complete = excluded.complete, last_ts = excluded.last_ts`,
+  const upsert = stmt(
+    sqlite,
+  `INSERT INTO tcp_connection (id, capture_id, skaddr, side, laddr, lport, raddr, rport, handshake_ms, start_ts,
+     established_ts, closed_ts, states, transitions, complete, first_line_id, last_ts)
+   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+   ON CONFLICT (id) DO UPDATE SET side = excluded.side, laddr = excluded.laddr, lport = excluded.lport,
+     raddr = excluded.raddr, rport = excluded.rport, handshake_ms = excluded.handshake_ms, start_ts = excluded.start_ts,
+     established_ts = excluded.established_ts, closed_ts = excluded.closed_ts, states = excluded.states,
+     transitions = excluded.transitions, complete = excluded.complete, last_ts = excluded.last_ts`,
   )
   const dropPids = stmt(sqlite, "DELETE FROM tcp_connection_pid WHERE connection_id = ? AND evidence = 'tcpstates'")
-  const insertPid = stmt(sqlite, 
-    "INSERT OR IGNORE INTO tcp_connection_pid (connection_id, capture_id, pid, comm, evidence, ts) VALUES (?, ?, ?, ?, 'tcpstates', ?)",
+  const insertPid = stmt(
+    sqlite,
+  "INSERT OR IGNORE INTO tcp_connection_pid (connection_id, capture_id, pid, comm, evidence, ts) VALUES (?, ?, ?, ?, 'tcpstates', ?)",
   )
   let written = 0
   const placed: number[] = []
@@ -247,11 +250,12 @@ function rematch(ctx: DeriveContext, flow: Flow, retrans: boolean, hasLife: bool
   const { sqlite, captureId } = ctx
   const [laddr, lport, raddr, rport] = flow
   const same = 'capture_id = ? AND laddr IS ? AND lport IS ? AND raddr IS ? AND rport IS ?'
-  const connections = stmt(sqlite, 
-      `SELECT id, start_ts / 1000 AS start, closed_ts / 1000 AS closed, last_ts / 1000 AS last, tcplife_line_id, lifetime_ms,
-         tx_kb, rx_kb, retransmits, loss_probes
-       FROM tcp_connection WHERE ${same} ORDER BY coalesce(start_ts, 0), first_line_id`,
-    )
+  const connections = stmt(
+    sqlite,
+    `SELECT id, start_ts / 1000 AS start, closed_ts / 1000 AS closed, last_ts / 1000 AS last, tcplife_line_id, lifetime_ms,
+       tx_kb, rx_kb, retransmits, loss_probes
+     FROM tcp_connection WHERE ${same} ORDER BY coalesce(start_ts, 0), first_line_id`,
+  )
     .all(captureId, laddr, lport, raddr, rport) as {
     id: number
     start: number | null
@@ -269,16 +273,19 @@ function rematch(ctx: DeriveContext, flow: Flow, retrans: boolean, hasLife: bool
     ? (stmt(sqlite, `SELECT line_id, ts / 1000 AS ts, pid, comm, tx_kb, rx_kb, ms FROM tcplife_event WHERE ${same} ORDER BY line_id`)
         .all(captureId, laddr, lport, raddr, rport) as LifeRow[])
     : []
-  const count = stmt(sqlite, 
-    `SELECT sum(CASE WHEN type = 'L' THEN 0 ELSE 1 END) AS r, sum(CASE WHEN type = 'L' THEN 1 ELSE 0 END) AS l
-     FROM tcpretrans_event WHERE ${same} AND mode = 'event' AND (ts IS NULL OR (ts >= ? AND ts <= ?))`,
+  const count = stmt(
+    sqlite,
+  `SELECT sum(CASE WHEN type = 'L' THEN 0 ELSE 1 END) AS r, sum(CASE WHEN type = 'L' THEN 1 ELSE 0 END) AS l
+   FROM tcpretrans_event WHERE ${same} AND mode = 'event' AND (ts IS NULL OR (ts >= ? AND ts <= ?))`,
   )
-  const update = stmt(sqlite, 
-    `UPDATE tcp_connection SET tcplife_line_id = ?, lifetime_ms = ?, tx_kb = ?, rx_kb = ?, retransmits = ?, loss_probes = ? WHERE id = ?`,
+  const update = stmt(
+    sqlite,
+  `UPDATE tcp_connection SET tcplife_line_id = ?, lifetime_ms = ?, tx_kb = ?, rx_kb = ?, retransmits = ?, loss_probes = ? WHERE id = ?`,
   )
   const dropPids = stmt(sqlite, "DELETE FROM tcp_connection_pid WHERE connection_id = ? AND evidence = 'tcplife'")
-  const insertPid = stmt(sqlite, 
-    "INSERT OR IGNORE INTO tcp_connection_pid (connection_id, capture_id, pid, comm, evidence, ts) VALUES (?, ?, ?, ?, 'tcplife', ?)",
+  const insertPid = stmt(
+    sqlite,
+  "INSERT OR IGNORE INTO tcp_connection_pid (connection_id, capture_id, pid, comm, evidence, ts) VALUES (?, ?, ?, ?, 'tcplife', ?)",
   )
   const used = new Set<number>()
   const relinked: number[] = []
