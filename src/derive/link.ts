@@ -163,7 +163,8 @@ function linkedTables(ctx: DeriveContext): { table: string; pid: string; hasTid:
  */
 export function linkEvents(ctx: DeriveContext, since: number, changedPids: ReadonlySet<number>): number {
   const { sqlite, captureId } = ctx
-  const changed = [...changedPids]
+  // from scratch every row is new: there is nothing older to link again
+  const changed = since === 0 ? [] : [...changedPids]
   let n = 0
   for (const { table, pid, hasTid } of linkedTables(ctx)) {
     const fresh = stmt(sqlite, `SELECT line_id, ${pid}, ts / 1000, process_id FROM "${table}" WHERE line_id > ? AND +capture_id = ? ORDER BY line_id LIMIT ?`)
