@@ -34,6 +34,7 @@
 import type BetterSqlite3 from 'better-sqlite3'
 import { deriveContext, IN_LIST, stmt } from './context.js'
 import { linkEvents } from './link.js'
+import { deriveProcessesBulk } from './bulk.js'
 import { deriveProcessesOf } from './processes.js'
 import { deriveTcpSince } from './tcp.js'
 
@@ -82,6 +83,23 @@ function derivePass(sqlite: BetterSqlite3.Database, captureId: number, input: De
   const since = derivedThrough(sqlite, captureId)
   // every line of the capture up to the newest line now stored is covered by this pass
   const through = (stmt(sqlite, 'SELECT coalesce(max(id), 0) FROM log_line').pluck().get() as number)
+  const ctx = deriveContext(sqlite, captureId)
+  // a capture derived for the first time goes in one pass over its rows
+  const fresh = since === 0 && stmt(sqlite, 'SELECT 1 FROM process WHERE capture_id = ? LIMIT 1').get(captureId) === undefined
+  const processes = fresh ? { written: deriveProcessesBulk(ctx), changedPids: new Set<number>() } : deriveProcessesOf(ctx, pidsToDerive(sqlite, captureId, since, input))
+  const tcp = deriveTcpSince(ctx, since)
+  const linked = linkEvents(ctx, since, processes.changedPids)
+  stmt(
+    sqlite,
+    `INSERT INTO derive_state (capture_id, derived_through) VALUES (?, ?)
+     ON CONFLICT (capture_id) DO UPDATE SET derived_through = max(derived_through, excluded.derived_through)`,
+  )
+    .run(captureId, through)
+  return { processes: processes.written, connections: tcp.connections, linked }
+}
+
+/** The PIDs whose instances a pass derives again: of rows newer than `since`, of records changed in place, of removed rows. */
+function pidsToDerive(sqlite: BetterSqlite3.Database, captureId: number, since: number, input: DeriveInput): number[] {
   // PIDs in order of their first start, so that a capture derived in one
   // pass gets ids in time order: a subtree's rows then sit close together
   // in the table, and tree queries read few pages
@@ -104,17 +122,7 @@ function derivePass(sqlite: BetterSqlite3.Database, captureId: number, input: De
       .all(JSON.stringify(input.touchedLines)) as number[]
     for (const p of touched) pids.add(p)
   }
-  const ctx = deriveContext(sqlite, captureId)
-  const processes = deriveProcessesOf(ctx, [...pids])
-  const tcp = deriveTcpSince(ctx, since)
-  const linked = linkEvents(ctx, since, processes.changedPids)
-  stmt(
-    sqlite,
-    `INSERT INTO derive_state (capture_id, derived_through) VALUES (?, ?)
-     ON CONFLICT (capture_id) DO UPDATE SET derived_through = max(derived_through, excluded.derived_through)`,
-  )
-    .run(captureId, through)
-  return { processes: processes.written, connections: tcp.connections, linked }
+  return [...pids]
 }
 
 /** Derives a capture from scratch (after a rebuild or an upgrade): the same pass with W = 0, in one transaction. */

@@ -7,6 +7,8 @@ import {
   type ExecRow,
   type ExitRow,
   type Instance,
+  type PpidSource,
+  type StartSource,
 } from './instances.js'
 import { breakCycles, pickParent, sortCandidates, type Candidate, type Node } from './parents.js'
 
@@ -338,22 +340,43 @@ const COLUMNS = [
   'lifetime_s', 'exit_code', 'signal', 'core_dumped', 'seen_exec', 'seen_exit', 'inferred', 'fork_only',
 ]
 
+/** A process row as written: its numbers, and the line ids its text columns are copied from. */
+export interface InstanceRow {
+  readonly id: number
+  readonly pid: number
+  readonly ppid: number | null
+  readonly ppidSource: PpidSource
+  readonly parentId: number | null
+  readonly execCount: number
+  readonly failedExecCount: number
+  /** µs */
+  readonly start: number | null
+  readonly startSource: StartSource
+  readonly seenExit: boolean
+  readonly forkOnly: boolean
+  /** line ids: last successful exec, first successful exec, first exec, the exit */
+  readonly lastOk: number | null
+  readonly firstOk: number | null
+  readonly first: number | null
+  readonly exit: number | null
+}
+
 /**
- * Upserts the rows of `placed`; an unchanged row is left as it is. The text
+ * Upserts process rows; an unchanged row is left as it is. The text
  * columns come from the exec/exit rows themselves (by line id): lo = last
  * successful exec, fo = first successful exec, fe = first exec, x = the exit.
  * Values per row (v.column1..18): id, capture_id, pid, ppid, ppid_source,
  * parent_id, exec_count, failed_exec_count, start (µs), start_source,
  * seen_exec, seen_exit, inferred, fork_only, then the line ids of lo, fo, fe, x.
  */
-function writeInstances(ctx: DeriveContext, placed: ReadonlyMap<number, Placed[]>, parentOf: ReadonlyMap<number, number | null>): number {
+export function writeInstanceRows(ctx: DeriveContext, rows: Iterable<InstanceRow>): number {
   const upserts = batchOf(
     ctx.sqlite,
-    (rows) => `INSERT INTO process (id, ${COLUMNS.join(', ')})
+    (n) => `INSERT INTO process (id, ${COLUMNS.join(', ')})
      SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, coalesce(lo.comm, x.comm, fe.comm), lo.filename, lo.args,
        v.column7, v.column8, CAST(v.column9 AS INTEGER) * 1000, v.column10, (fo.ts / 1000) * 1000, fo.time_text,
        (x.ts / 1000) * 1000, x.time_text, x.age_s, x.exit_code, x.signal, x.core_dumped, v.column11, v.column12, v.column13, v.column14
-     FROM (VALUES ${valuesSql(18, rows)}) AS v
+     FROM (VALUES ${valuesSql(18, n)}) AS v
        LEFT JOIN execsnoop_event lo ON lo.line_id = v.column15
        LEFT JOIN execsnoop_event fo ON fo.line_id = v.column16
        LEFT JOIN execsnoop_event fe ON fe.line_id = v.column17
@@ -364,35 +387,45 @@ function writeInstances(ctx: DeriveContext, placed: ReadonlyMap<number, Placed[]
     18,
   )
   let n = 0
-  for (const list of placed.values()) {
-    for (const { id, instance: i } of list) {
-      const s = summarize(i)
-      upserts.values.push(
-        id,
-        ctx.captureId,
-        i.pid,
-        i.ppidSource === null ? null : i.ppid,
-        i.ppidSource,
-        parentOf.get(id) ?? null,
-        s.execCount,
-        s.failedExecCount,
-        Number.isNaN(i.start) ? null : i.start,
-        i.startSource,
-        s.execCount > 0 ? 1 : 0,
-        i.exit ? 1 : 0,
-        0,
-        i.exit && i.execs.length === 0 ? 1 : 0,
-        s.lastOk?.line ?? null,
-        s.firstOk?.line ?? null,
-        s.first?.line ?? null,
-        i.exit?.line ?? null,
-      )
-      upserts.added()
-      n++
-    }
+  for (const r of rows) {
+    upserts.values.push(
+      r.id, ctx.captureId, r.pid, r.ppid, r.ppidSource, r.parentId, r.execCount, r.failedExecCount, r.start, r.startSource,
+      r.execCount > 0 ? 1 : 0, r.seenExit ? 1 : 0, 0, r.forkOnly ? 1 : 0, r.lastOk, r.firstOk, r.first, r.exit,
+    )
+    upserts.added()
+    n++
   }
   upserts.flush()
   return n
+}
+
+/** Writes the instances of `placed` with their parents. */
+function writeInstances(ctx: DeriveContext, placed: ReadonlyMap<number, Placed[]>, parentOf: ReadonlyMap<number, number | null>): number {
+  const rows = function* (): Generator<InstanceRow> {
+    for (const list of placed.values()) {
+      for (const { id, instance: i } of list) {
+        const s = summarize(i)
+        yield {
+          id,
+          pid: i.pid,
+          ppid: i.ppidSource === null ? null : i.ppid,
+          ppidSource: i.ppidSource,
+          parentId: parentOf.get(id) ?? null,
+          execCount: s.execCount,
+          failedExecCount: s.failedExecCount,
+          start: Number.isNaN(i.start) ? null : i.start,
+          startSource: i.startSource,
+          seenExit: i.exit !== null,
+          forkOnly: i.exit !== null && i.execs.length === 0,
+          lastOk: s.lastOk?.line ?? null,
+          firstOk: s.firstOk?.line ?? null,
+          first: s.first?.line ?? null,
+          exit: i.exit?.line ?? null,
+        }
+      }
+    }
+  }
+  return writeInstanceRows(ctx, rows())
 }
 
 /** Sets `process_id` of the exec and exit rows whose instance changed. */

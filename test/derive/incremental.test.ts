@@ -23,7 +23,7 @@ const DATE = '2026-11-28'
 async function capture(): Promise<{ root: string; files: Map<string, Buffer> }> {
   const root = mkdtempSync(join(tmpdir(), 'tracedb-incr-'))
   const source = join(root, 'source')
-  await generate(source, { processes: 300, seed: 5, pidMax: 700, opensPerProcess: 1 })
+  await generate(source, { processes: 600, seed: 5, pidMax: 700, opensPerProcess: 1 })
   const files = new Map<string, Buffer>()
   for (const name of readdirSync(source)) if (name.endsWith('.log')) files.set(name, readFileSync(join(source, name)))
   return { root, files }

@@ -1,0 +1,288 @@
+import { valuesSql } from '../store/batch.js'
+import { allocateIds, batchOf, stmt, type DeriveContext } from './context.js'
+import { instancesOf, precisionWidth, summarize, type ExecRow, type ExitRow, type PpidSource, type StartSource } from './instances.js'
+import { breakCycles, pickParent, sortCandidates, type Candidate } from './parents.js'
+import { writeInstanceRows, type InstanceRow } from './processes.js'
+
+/**
+ * The first derivation of a capture (no process row yet), in one pass: the
+ * same rules as the batch driver ({@link instancesOf}, {@link pickParent},
+ * {@link breakCycles}), but the exec and exit rows are read by one table
+ * scan into typed columns instead of PID by PID through the index, and the
+ * rows are written in id order. `test/derive/incremental.test.ts` compares
+ * the two drivers.
+ */
+
+/** Exec or exit rows of a capture as columns, in line order. */
+interface Columns {
+  n: number
+  line: Float64Array
+  rank: Int32Array
+  pid: Int32Array
+  ppid: Int32Array
+  ts: Float64Array
+  width: Float64Array
+  /** exec: ok (1/0); exit: AGE in s (NaN when not printed) */
+  value: Float64Array
+}
+
+const PAGE = 20_000
+
+function loadColumns(ctx: DeriveContext, exec: boolean): Columns {
+  const { sqlite, captureId } = ctx
+  const table = exec ? 'execsnoop_event' : 'exitsnoop_event'
+  const where = exec ? 'pid IS NOT NULL' : 'pid IS NOT NULL AND (tid IS NULL OR tid = pid)'
+  const count = stmt(sqlite, `SELECT count(*) FROM ${table} WHERE capture_id = ? AND ${where}`).pluck().get(captureId) as number
+  const c: Columns = {
+    n: 0,
+    line: new Float64Array(count),
+    rank: new Int32Array(count),
+    pid: new Int32Array(count),
+    ppid: new Int32Array(count),
+    ts: new Float64Array(count),
+    width: new Float64Array(count),
+    value: new Float64Array(count),
+  }
+  // a table scan in line order (`+capture_id`: not through the (capture_id, pid) index)
+  const page = stmt(
+    sqlite,
+    `SELECT line_id, source_id, pid, ppid, ts / 1000, ts_precision, ${exec ? 'ret' : 'age_s'} FROM ${table}
+     WHERE line_id > ? AND +capture_id = ? AND ${where} ORDER BY line_id LIMIT ?`,
+  ).raw()
+  let after = -Infinity
+  for (;;) {
+    const rows = page.all(after, captureId, PAGE) as [number, number, number, number | null, number | null, string | null, number | null][]
+    for (const [line, source, pid, ppid, ts, precision, value] of rows) {
+      if (c.n === count) break // cannot happen inside the transaction; keeps the arrays in bounds
+      const i = c.n++
+      c.line[i] = line
+      c.rank[i] = ctx.rank.get(source) ?? 0
+      c.pid[i] = pid
+      c.ppid[i] = ppid ?? 0
+      c.ts[i] = ts ?? NaN
+      c.width[i] = precisionWidth(precision)
+      c.value[i] = exec ? (value === null || value === 0 ? 1 : 0) : (value ?? NaN)
+    }
+    if (rows.length < PAGE) break
+    after = rows[rows.length - 1]![0]
+  }
+  return c
+}
+
+/** Row indices sorted by PID (then line order). */
+function byPid(c: Columns): Int32Array {
+  const order = Array.from({ length: c.n }, (_, i) => i)
+  order.sort((a, b) => c.pid[a]! - c.pid[b]! || a - b)
+  return Int32Array.from(order)
+}
+
+const execRow = (c: Columns, i: number): ExecRow => ({
+  line: c.line[i]!,
+  rank: c.rank[i]!,
+  processId: null,
+  pid: c.pid[i]!,
+  ppid: c.ppid[i]!,
+  ts: c.ts[i]!,
+  width: c.width[i]!,
+  ok: c.value[i] === 1,
+})
+
+const exitRow = (c: Columns, i: number): ExitRow => ({
+  line: c.line[i]!,
+  rank: c.rank[i]!,
+  processId: null,
+  pid: c.pid[i]!,
+  ppid: c.ppid[i]!,
+  ts: c.ts[i]!,
+  width: c.width[i]!,
+  age: c.value[i]!,
+})
+
+/** The instances of a capture, one per index, in PID order. */
+class Table {
+  n = 0
+  readonly pid: Int32Array
+  readonly ppid: Int32Array
+  readonly ppidSource: (PpidSource)[] = []
+  readonly start: Float64Array
+  readonly startSource: StartSource[] = []
+  readonly exitTs: Float64Array
+  /** execs, failed execs, and the line ids of last ok, first ok, first exec, exit (NaN: none) */
+  readonly execCount: Int32Array
+  readonly failed: Int32Array
+  readonly lines: Float64Array
+  readonly id: Float64Array
+  constructor(readonly capacity: number) {
+    this.pid = new Int32Array(capacity)
+    this.ppid = new Int32Array(capacity)
+    this.start = new Float64Array(capacity)
+    this.exitTs = new Float64Array(capacity)
+    this.execCount = new Int32Array(capacity)
+    this.failed = new Int32Array(capacity)
+    this.lines = new Float64Array(capacity * 4)
+    this.id = new Float64Array(capacity)
+  }
+}
+
+/** Derives every process instance of a capture that has none yet; returns the rows written. */
+export function deriveProcessesBulk(ctx: DeriveContext): number {
+  const E = loadColumns(ctx, true)
+  const X = loadColumns(ctx, false)
+  const eOrder = byPid(E)
+  const xOrder = byPid(X)
+  const t = new Table(E.n + X.n)
+  // evidence: (line id, instance index) of every exec and exit row
+  const evidenceLine = new Float64Array(E.n + X.n)
+  const evidenceInstance = new Int32Array(E.n + X.n)
+  const evidenceIsExit = new Uint8Array(E.n + X.n)
+  let evidence = 0
+
+  // 1. instances, PID by PID
+  let e = 0
+  let x = 0
+  while (e < E.n || x < X.n) {
+    const pe = e < E.n ? E.pid[eOrder[e]!]! : Infinity
+    const px = x < X.n ? X.pid[xOrder[x]!]! : Infinity
+    const pid = Math.min(pe, px)
+    const execs: ExecRow[] = []
+    const exits: ExitRow[] = []
+    for (; e < E.n && E.pid[eOrder[e]!] === pid; e++) execs.push(execRow(E, eOrder[e]!))
+    for (; x < X.n && X.pid[xOrder[x]!] === pid; x++) exits.push(exitRow(X, xOrder[x]!))
+    for (const inst of instancesOf(pid, execs, exits)) {
+      const i = t.n++
+      const s = summarize(inst)
+      t.pid[i] = pid
+      t.ppid[i] = inst.ppid
+      t.ppidSource[i] = inst.ppidSource
+      t.start[i] = inst.start
+      t.startSource[i] = inst.startSource
+      t.exitTs[i] = inst.exit?.ts ?? NaN
+      t.execCount[i] = s.execCount
+      t.failed[i] = s.failedExecCount
+      t.lines[i * 4] = s.lastOk?.line ?? NaN
+      t.lines[i * 4 + 1] = s.firstOk?.line ?? NaN
+      t.lines[i * 4 + 2] = s.first?.line ?? NaN
+      t.lines[i * 4 + 3] = inst.exit?.line ?? NaN
+      for (const r of inst.execs) {
+        evidenceLine[evidence] = r.line
+        evidenceInstance[evidence++] = i
+      }
+      if (inst.exit) {
+        evidenceLine[evidence] = inst.exit.line
+        evidenceIsExit[evidence] = 1
+        evidenceInstance[evidence++] = i
+      }
+    }
+  }
+
+  // 2. ids in start order (unknown starts last), as the batch driver hands them out
+  const byStart = Array.from({ length: t.n }, (_, i) => i)
+  const startKey = (i: number): number => (Number.isNaN(t.start[i]!) ? Infinity : t.start[i]!)
+  byStart.sort((a, b) => startKey(a) - startKey(b) || t.pid[a]! - t.pid[b]! || a - b)
+  let next = allocateIds(ctx.sqlite, 'process', t.n)
+  for (const i of byStart) t.id[i] = next++
+
+  // 3. parents: children grouped by PPID, each group against its PPID's instances
+  const range = new Map<number, [number, number]>() // pid -> [first, end) instance index
+  for (let i = 0; i < t.n; i++) {
+    const r = range.get(t.pid[i]!)
+    if (r) r[1] = i + 1
+    else range.set(t.pid[i]!, [i, i + 1])
+  }
+  const parent = new Float64Array(t.n).fill(NaN) // parent id; NaN none
+  const children = Array.from({ length: t.n }, (_, i) => i).filter((i) => t.ppidSource[i] !== null && t.ppid[i] !== t.pid[i])
+  children.sort((a, b) => t.ppid[a]! - t.ppid[b]! || a - b)
+  const placeholders = new Map<number, number>() // ppid -> id
+  const orphans: number[] = []
+  for (let k = 0; k < children.length; ) {
+    const ppid = t.ppid[children[k]!]!
+    const r = range.get(ppid)
+    const candidates: Candidate[] = []
+    if (r) for (let i = r[0]; i < r[1]; i++) candidates.push({ id: t.id[i]!, start: t.start[i]!, exit: t.exitTs[i]! })
+    sortCandidates(candidates)
+    for (; k < children.length && t.ppid[children[k]!] === ppid; k++) {
+      const child = children[k]!
+      const p = pickParent(t.start[child]!, candidates)
+      if (p) parent[child] = p.id
+      else orphans.push(child)
+    }
+  }
+  const orphanPpids = [...new Set(orphans.map((i) => t.ppid[i]!))]
+  let nextPlaceholder = allocateIds(ctx.sqlite, 'process', orphanPpids.length)
+  for (const ppid of orphanPpids) placeholders.set(ppid, nextPlaceholder++)
+  for (const child of orphans) parent[child] = placeholders.get(t.ppid[child]!)!
+
+  // 4. cycles (inconsistent input only)
+  const indexOf = new Map<number, number>()
+  for (let i = 0; i < t.n; i++) indexOf.set(t.id[i]!, i)
+  breakCycles(
+    children.map((i) => t.id[i]!),
+    (id) => {
+      const i = indexOf.get(id)
+      return i === undefined || Number.isNaN(parent[i]!) ? null : parent[i]!
+    },
+    (id) => {
+      const i = indexOf.get(id)!
+      return { id, pid: t.pid[i]!, start: t.start[i]! }
+    },
+    (id) => {
+      parent[indexOf.get(id)!] = NaN
+    },
+  )
+
+  // 5. rows in id order, then placeholders, then the evidence links in line order
+  const nan = (v: number): number | null => (Number.isNaN(v) ? null : v)
+  const rows = function* (): Generator<InstanceRow> {
+    for (const i of byStart) {
+      yield {
+        id: t.id[i]!,
+        pid: t.pid[i]!,
+        ppid: t.ppidSource[i] === null ? null : t.ppid[i]!,
+        ppidSource: t.ppidSource[i]!,
+        parentId: nan(parent[i]!),
+        execCount: t.execCount[i]!,
+        failedExecCount: t.failed[i]!,
+        start: nan(t.start[i]!),
+        startSource: t.startSource[i]!,
+        seenExit: !Number.isNaN(t.lines[i * 4 + 3]!),
+        forkOnly: !Number.isNaN(t.lines[i * 4 + 3]!) && t.execCount[i]! + t.failed[i]! === 0,
+        lastOk: nan(t.lines[i * 4]!),
+        firstOk: nan(t.lines[i * 4 + 1]!),
+        first: nan(t.lines[i * 4 + 2]!),
+        exit: nan(t.lines[i * 4 + 3]!),
+      }
+    }
+  }
+  let written = writeInstanceRows(ctx, rows())
+  const insertPlaceholder = stmt(
+    ctx.sqlite,
+    `INSERT INTO process (id, capture_id, pid, exec_count, failed_exec_count, seen_exec, seen_exit, inferred, fork_only)
+     VALUES (?, ?, ?, 0, 0, 0, 0, 1, 0)`,
+  )
+  for (const [ppid, id] of placeholders) written += insertPlaceholder.run(id, ctx.captureId, ppid).changes
+  linkEvidenceLines(ctx, { line: evidenceLine, instance: evidenceInstance, isExit: evidenceIsExit, n: evidence }, t.id)
+  return written
+}
+
+/** Sets `process_id` of every exec and exit row, in line order (each page of the tables written once). */
+function linkEvidenceLines(
+  ctx: DeriveContext,
+  ev: { line: Float64Array; instance: Int32Array; isExit: Uint8Array; n: number },
+  id: Float64Array,
+): void {
+  const order = Array.from({ length: ev.n }, (_, k) => k)
+  order.sort((a, b) => ev.line[a]! - ev.line[b]!)
+  for (const [exit, table] of [[0, 'execsnoop_event'], [1, 'exitsnoop_event']] as const) {
+    const update = batchOf(
+      ctx.sqlite,
+      (rows) => `UPDATE ${table} SET process_id = v.column2 FROM (VALUES ${valuesSql(2, rows)}) AS v WHERE ${table}.line_id = v.column1`,
+      2,
+    )
+    for (const k of order) {
+      if (ev.isExit[k] !== exit) continue
+      update.values.push(ev.line[k], id[ev.instance[k]!])
+      update.added()
+    }
+    update.flush()
+  }
+}
