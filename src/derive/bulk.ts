@@ -76,7 +76,8 @@ function byPid(c: Columns): Int32Array {
   return Int32Array.from(order)
 }
 
-const execRow = (c: Columns, i: number): ExecRow => ({
+/** The fields exec and exit rows share, of row `i`. */
+const evidence = (c: Columns, i: number): Omit<ExecRow, 'ok'> => ({
   line: c.line[i]!,
   rank: c.rank[i]!,
   processId: null,
@@ -84,19 +85,11 @@ const execRow = (c: Columns, i: number): ExecRow => ({
   ppid: c.ppid[i]!,
   ts: c.ts[i]!,
   width: c.width[i]!,
-  ok: c.value[i] === 1,
 })
 
-const exitRow = (c: Columns, i: number): ExitRow => ({
-  line: c.line[i]!,
-  rank: c.rank[i]!,
-  processId: null,
-  pid: c.pid[i]!,
-  ppid: c.ppid[i]!,
-  ts: c.ts[i]!,
-  width: c.width[i]!,
-  age: c.value[i]!,
-})
+const execRow = (c: Columns, i: number): ExecRow => ({ ...evidence(c, i), ok: c.value[i] === 1 })
+
+const exitRow = (c: Columns, i: number): ExitRow => ({ ...evidence(c, i), age: c.value[i]! })
 
 /** The instances of a capture, one per index, in PID order. */
 class Table {
@@ -124,20 +117,22 @@ class Table {
   }
 }
 
-/** Derives every process instance of a capture that has none yet; returns the rows written. */
-export function deriveProcessesBulk(ctx: DeriveContext): number {
+/** Evidence links: (line id, instance index) of every exec and exit row. */
+interface Evidence {
+  readonly line: Float64Array
+  readonly instance: Int32Array
+  readonly isExit: Uint8Array
+  n: number
+}
+
+/** Step 1: the instances of every PID, from one scan of the exec and exit rows (the rows are let go on return). */
+function buildInstances(ctx: DeriveContext): { t: Table; evidence: Evidence } {
   const E = loadColumns(ctx, true)
   const X = loadColumns(ctx, false)
   const eOrder = byPid(E)
   const xOrder = byPid(X)
   const t = new Table(E.n + X.n)
-  // evidence: (line id, instance index) of every exec and exit row
-  const evidenceLine = new Float64Array(E.n + X.n)
-  const evidenceInstance = new Int32Array(E.n + X.n)
-  const evidenceIsExit = new Uint8Array(E.n + X.n)
-  let evidence = 0
-
-  // 1. instances, PID by PID
+  const ev: Evidence = { line: new Float64Array(E.n + X.n), instance: new Int32Array(E.n + X.n), isExit: new Uint8Array(E.n + X.n), n: 0 }
   let e = 0
   let x = 0
   while (e < E.n || x < X.n) {
@@ -164,30 +159,46 @@ export function deriveProcessesBulk(ctx: DeriveContext): number {
       t.lines[i * 4 + 2] = s.first?.line ?? NaN
       t.lines[i * 4 + 3] = inst.exit?.line ?? NaN
       for (const r of inst.execs) {
-        evidenceLine[evidence] = r.line
-        evidenceInstance[evidence++] = i
+        ev.line[ev.n] = r.line
+        ev.instance[ev.n++] = i
       }
       if (inst.exit) {
-        evidenceLine[evidence] = inst.exit.line
-        evidenceIsExit[evidence] = 1
-        evidenceInstance[evidence++] = i
+        ev.line[ev.n] = inst.exit.line
+        ev.isExit[ev.n] = 1
+        ev.instance[ev.n++] = i
       }
     }
   }
+  return { t, evidence: ev }
+}
+
+/** Derives every process instance of a capture that has none yet; returns the rows written. */
+export function deriveProcessesBulk(ctx: DeriveContext): number {
+  const { t, evidence } = buildInstances(ctx)
 
   // 2. ids in start order (unknown starts last), as the batch driver hands them out
   const byStart = Array.from({ length: t.n }, (_, i) => i)
   const startKey = (i: number): number => (Number.isNaN(t.start[i]!) ? Infinity : t.start[i]!)
   byStart.sort((a, b) => startKey(a) - startKey(b) || t.pid[a]! - t.pid[b]! || a - b)
-  let next = allocateIds(ctx.sqlite, 'process', t.n)
-  for (const i of byStart) t.id[i] = next++
+  const firstId = allocateIds(ctx.sqlite, 'process', t.n)
+  // instance index by id - firstId (typed arrays: a Map of a million entries costs ~100 MB)
+  const indexById = new Int32Array(t.n)
+  byStart.forEach((i, k) => {
+    t.id[i] = firstId + k
+    indexById[k] = i
+  })
 
   // 3. parents: children grouped by PPID, each group against its PPID's instances
-  const range = new Map<number, [number, number]>() // pid -> [first, end) instance index
-  for (let i = 0; i < t.n; i++) {
-    const r = range.get(t.pid[i]!)
-    if (r) r[1] = i + 1
-    else range.set(t.pid[i]!, [i, i + 1])
+  // instances are in PID order: a PID's instances are found by binary search
+  const firstOf = (pid: number): number => {
+    let lo = 0
+    let hi = t.n
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (t.pid[mid]! < pid) lo = mid + 1
+      else hi = mid
+    }
+    return lo
   }
   const parent = new Float64Array(t.n).fill(NaN) // parent id; NaN none
   const children = Array.from({ length: t.n }, (_, i) => i).filter((i) => t.ppidSource[i] !== null && t.ppid[i] !== t.pid[i])
@@ -196,9 +207,8 @@ export function deriveProcessesBulk(ctx: DeriveContext): number {
   const orphans: number[] = []
   for (let k = 0; k < children.length; ) {
     const ppid = t.ppid[children[k]!]!
-    const r = range.get(ppid)
     const candidates: Candidate[] = []
-    if (r) for (let i = r[0]; i < r[1]; i++) candidates.push({ id: t.id[i]!, start: t.start[i]!, exit: t.exitTs[i]! })
+    for (let i = firstOf(ppid); i < t.n && t.pid[i] === ppid; i++) candidates.push({ id: t.id[i]!, start: t.start[i]!, exit: t.exitTs[i]! })
     sortCandidates(candidates)
     for (; k < children.length && t.ppid[children[k]!] === ppid; k++) {
       const child = children[k]!
@@ -213,20 +223,19 @@ export function deriveProcessesBulk(ctx: DeriveContext): number {
   for (const child of orphans) parent[child] = placeholders.get(t.ppid[child]!)!
 
   // 4. cycles (inconsistent input only)
-  const indexOf = new Map<number, number>()
-  for (let i = 0; i < t.n; i++) indexOf.set(t.id[i]!, i)
+  const indexOf = (id: number): number | undefined => (id >= firstId && id < firstId + t.n ? indexById[id - firstId] : undefined)
   breakCycles(
     children.map((i) => t.id[i]!),
     (id) => {
-      const i = indexOf.get(id)
+      const i = indexOf(id)
       return i === undefined || Number.isNaN(parent[i]!) ? null : parent[i]!
     },
     (id) => {
-      const i = indexOf.get(id)!
+      const i = indexOf(id)!
       return { id, pid: t.pid[i]!, start: t.start[i]! }
     },
     (id) => {
-      parent[indexOf.get(id)!] = NaN
+      parent[indexOf(id)!] = NaN
     },
   )
 
@@ -260,16 +269,12 @@ export function deriveProcessesBulk(ctx: DeriveContext): number {
      VALUES (?, ?, ?, 0, 0, 0, 0, 1, 0)`,
   )
   for (const [ppid, id] of placeholders) written += insertPlaceholder.run(id, ctx.captureId, ppid).changes
-  linkEvidenceLines(ctx, { line: evidenceLine, instance: evidenceInstance, isExit: evidenceIsExit, n: evidence }, t.id)
+  linkEvidenceLines(ctx, evidence, t.id)
   return written
 }
 
 /** Sets `process_id` of every exec and exit row, in line order (each page of the tables written once). */
-function linkEvidenceLines(
-  ctx: DeriveContext,
-  ev: { line: Float64Array; instance: Int32Array; isExit: Uint8Array; n: number },
-  id: Float64Array,
-): void {
+function linkEvidenceLines(ctx: DeriveContext, ev: Evidence, id: Float64Array): void {
   const order = Array.from({ length: ev.n }, (_, k) => k)
   order.sort((a, b) => ev.line[a]! - ev.line[b]!)
   for (const [exit, table] of [[0, 'execsnoop_event'], [1, 'exitsnoop_event']] as const) {

@@ -58,6 +58,13 @@ function groupByPid<T extends { readonly pid: number }>(rows: Iterable<T>): Map<
   return by
 }
 
+/** An exec or exit row as read by {@link loadExecs} and {@link loadExits}: the fields they share. */
+type EvidenceSql = [number, number, number | null, number, number | null, number | null, string | null, number | null]
+
+function evidenceOf(ctx: DeriveContext, [line, source, processId, pid, ppid, ts, precision]: EvidenceSql): Omit<ExecRow, 'ok'> {
+  return { line, rank: ctx.rank.get(source) ?? 0, processId, pid, ppid: ppid ?? 0, ts: us(ts), width: precisionWidth(precision) }
+}
+
 function loadExecs(ctx: DeriveContext, pids: readonly number[]): Map<number, ExecRow[]> {
   const rows = stmt(
     ctx.sqlite,
@@ -65,19 +72,8 @@ function loadExecs(ctx: DeriveContext, pids: readonly number[]): Map<number, Exe
      WHERE capture_id = ? AND pid ${IN_LIST}`,
   )
     .raw()
-    .all(ctx.captureId, jsonList(pids)) as [number, number, number | null, number, number | null, number | null, string | null, number | null][]
-  return groupByPid(
-    rows.map(([line, source, processId, pid, ppid, ts, precision, ret]): ExecRow => ({
-      line,
-      rank: ctx.rank.get(source) ?? 0,
-      processId,
-      pid,
-      ppid: ppid ?? 0,
-      ts: us(ts),
-      width: precisionWidth(precision),
-      ok: ret === null || ret === 0,
-    })),
-  )
+    .all(ctx.captureId, jsonList(pids)) as EvidenceSql[]
+  return groupByPid(rows.map((r): ExecRow => ({ ...evidenceOf(ctx, r), ok: r[7] === null || r[7] === 0 })))
 }
 
 function loadExits(ctx: DeriveContext, pids: readonly number[]): Map<number, ExitRow[]> {
@@ -87,19 +83,8 @@ function loadExits(ctx: DeriveContext, pids: readonly number[]): Map<number, Exi
      WHERE capture_id = ? AND pid ${IN_LIST} AND (tid IS NULL OR tid = pid)`,
   )
     .raw()
-    .all(ctx.captureId, jsonList(pids)) as [number, number, number | null, number, number | null, number | null, string | null, number | null][]
-  return groupByPid(
-    rows.map(([line, source, processId, pid, ppid, ts, precision, age]): ExitRow => ({
-      line,
-      rank: ctx.rank.get(source) ?? 0,
-      processId,
-      pid,
-      ppid: ppid ?? 0,
-      ts: us(ts),
-      width: precisionWidth(precision),
-      age: age ?? NaN,
-    })),
-  )
+    .all(ctx.captureId, jsonList(pids)) as EvidenceSql[]
+  return groupByPid(rows.map((r): ExitRow => ({ ...evidenceOf(ctx, r), age: r[7] ?? NaN })))
 }
 
 /** The stored real (not inferred) instances of `pids`, by PID. */
