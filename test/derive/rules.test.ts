@@ -179,3 +179,39 @@ describe('several tcpstates files of one capture', () => {
     ])
   })
 })
+
+describe('records changed after they were derived', () => {
+  const args = (store: Store, pid: number): unknown =>
+    store.sqlite.prepare('SELECT args, exec_count FROM process WHERE pid = ?').get(pid)
+
+  test('a continuation line that arrives in a later batch reaches the process row', async () => {
+    const dir = dirOf()
+    const log = join(dir, 'execsnoop.log')
+    writeFileSync(log, [EXECSNOOP_T_U_X_HEADER, execLine('10:00:01', 3005, 1, 'printf', '/usr/bin/printf a')].join('\n') + '\n')
+    const store = openStore(':memory:')
+    await ingestAll(store, dir)
+    expect(args(store, 3005)).toEqual({ args: '/usr/bin/printf a', exec_count: 1 })
+    appendFileSync(log, 'b and more\n')
+    await ingestAll(store, dir)
+    expect(args(store, 3005)).toEqual({ args: '/usr/bin/printf a\nb and more', exec_count: 1 })
+  })
+
+  test('a last line taken without its newline is read again when it completes, and derived again', async () => {
+    const dir = dirOf()
+    const log = join(dir, 'execsnoop.log')
+    const line = execLine('10:00:02', 4242, 1, 'job', '/usr/bin/job --long-option')
+    // the line is cut inside its arguments: a record with `--l` now, the whole option once complete
+    const cut = line.indexOf('--long') + 3
+    writeFileSync(log, [EXECSNOOP_T_U_X_HEADER, execLine('10:00:01', 4000, 1, 'first', '/bin/first'), line.slice(0, cut)].join('\n'))
+    const store = openStore(':memory:')
+    await ingestAll(store, dir)
+    appendFileSync(log, line.slice(cut) + '\n')
+    await ingestAll(store, dir)
+    const rows = store.sqlite.prepare('SELECT pid, args FROM process WHERE inferred = 0 ORDER BY pid').all()
+    expect(rows).toEqual([
+      { pid: 4000, args: '/bin/first' },
+      { pid: 4242, args: '/usr/bin/job --long-option' },
+    ])
+    expect(store.sqlite.prepare('SELECT count(*) FROM execsnoop_event WHERE process_id IS NULL').pluck().get()).toBe(0)
+  })
+})
