@@ -71,9 +71,7 @@ function loadColumns(ctx: DeriveContext, exec: boolean): Columns {
 
 /** Row indices sorted by PID (then line order). */
 function byPid(c: Columns): Int32Array {
-  const order = Array.from({ length: c.n }, (_, i) => i)
-  order.sort((a, b) => c.pid[a]! - c.pid[b]! || a - b)
-  return Int32Array.from(order)
+  return sortedIndices(c.n, (a, b) => c.pid[a]! - c.pid[b]! || a - b)
 }
 
 /** The fields exec and exit rows share, of row `i`. */
@@ -94,18 +92,18 @@ const exitRow = (c: Columns, i: number): ExitRow => ({ ...evidence(c, i), age: c
 /** The instances of a capture, one per index, in PID order. */
 class Table {
   n = 0
-  readonly pid: Int32Array
-  readonly ppid: Int32Array
-  readonly ppidSource: (PpidSource)[] = []
-  readonly start: Float64Array
+  pid: Int32Array
+  ppid: Int32Array
+  readonly ppidSource: PpidSource[] = []
+  start: Float64Array
   readonly startSource: StartSource[] = []
-  readonly exitTs: Float64Array
+  exitTs: Float64Array
   /** execs, failed execs, and the line ids of last ok, first ok, first exec, exit (NaN: none) */
-  readonly execCount: Int32Array
-  readonly failed: Int32Array
-  readonly lines: Float64Array
-  readonly id: Float64Array
-  constructor(readonly capacity: number) {
+  execCount: Int32Array
+  failed: Int32Array
+  lines: Float64Array
+  id: Float64Array
+  constructor(capacity: number) {
     this.pid = new Int32Array(capacity)
     this.ppid = new Int32Array(capacity)
     this.start = new Float64Array(capacity)
@@ -115,6 +113,34 @@ class Table {
     this.lines = new Float64Array(capacity * 4)
     this.id = new Float64Array(capacity)
   }
+
+  /** A slot for one more instance: the columns grow by half when full (sized for the exits first: most instances have one). */
+  add(): number {
+    if (this.n === this.pid.length) {
+      const size = Math.ceil(this.pid.length * 1.5) + 1024
+      const grow = <T extends Int32Array | Float64Array>(a: T, width = 1): T => {
+        const b = new (a.constructor as new (n: number) => T)(size * width)
+        b.set(a)
+        return b
+      }
+      this.pid = grow(this.pid)
+      this.ppid = grow(this.ppid)
+      this.start = grow(this.start)
+      this.exitTs = grow(this.exitTs)
+      this.execCount = grow(this.execCount)
+      this.failed = grow(this.failed)
+      this.lines = grow(this.lines, 4)
+      this.id = grow(this.id)
+    }
+    return this.n++
+  }
+}
+
+/** 0..n-1 sorted by `compare`, as a typed array (no array of boxed numbers on the way). */
+function sortedIndices(n: number, compare: (a: number, b: number) => number): Int32Array {
+  const order = new Int32Array(n)
+  for (let i = 0; i < n; i++) order[i] = i
+  return order.sort(compare)
 }
 
 /** Evidence links: (line id, instance index) of every exec and exit row. */
@@ -131,7 +157,8 @@ function buildInstances(ctx: DeriveContext): { t: Table; evidence: Evidence } {
   const X = loadColumns(ctx, false)
   const eOrder = byPid(E)
   const xOrder = byPid(X)
-  const t = new Table(E.n + X.n)
+  // most instances have an exit; exec-only ones (alive at the end, or exit not captured) are few
+  const t = new Table(X.n + Math.ceil(E.n / 8) + 1024)
   const ev: Evidence = { line: new Float64Array(E.n + X.n), instance: new Int32Array(E.n + X.n), isExit: new Uint8Array(E.n + X.n), n: 0 }
   let e = 0
   let x = 0
@@ -144,7 +171,7 @@ function buildInstances(ctx: DeriveContext): { t: Table; evidence: Evidence } {
     for (; e < E.n && E.pid[eOrder[e]!] === pid; e++) execs.push(execRow(E, eOrder[e]!))
     for (; x < X.n && X.pid[xOrder[x]!] === pid; x++) exits.push(exitRow(X, xOrder[x]!))
     for (const inst of instancesOf(pid, execs, exits)) {
-      const i = t.n++
+      const i = t.add()
       const s = summarize(inst)
       t.pid[i] = pid
       t.ppid[i] = inst.ppid
@@ -177,9 +204,8 @@ export function deriveProcessesBulk(ctx: DeriveContext): number {
   const { t, evidence } = buildInstances(ctx)
 
   // 2. ids in start order (unknown starts last), as the batch driver hands them out
-  const byStart = Array.from({ length: t.n }, (_, i) => i)
   const startKey = (i: number): number => (Number.isNaN(t.start[i]!) ? Infinity : t.start[i]!)
-  byStart.sort((a, b) => startKey(a) - startKey(b) || t.pid[a]! - t.pid[b]! || a - b)
+  const byStart = sortedIndices(t.n, (a, b) => startKey(a) - startKey(b) || t.pid[a]! - t.pid[b]! || a - b)
   const firstId = allocateIds(ctx.sqlite, 'process', t.n)
   // instance index by id - firstId (typed arrays: a Map of a million entries costs ~100 MB)
   const indexById = new Int32Array(t.n)
@@ -201,8 +227,9 @@ export function deriveProcessesBulk(ctx: DeriveContext): number {
     return lo
   }
   const parent = new Float64Array(t.n).fill(NaN) // parent id; NaN none
-  const children = Array.from({ length: t.n }, (_, i) => i).filter((i) => t.ppidSource[i] !== null && t.ppid[i] !== t.pid[i])
-  children.sort((a, b) => t.ppid[a]! - t.ppid[b]! || a - b)
+  const children = sortedIndices(t.n, (a, b) => t.ppid[a]! - t.ppid[b]! || a - b).filter(
+    (i) => t.ppidSource[i] !== null && t.ppid[i] !== t.pid[i],
+  )
   const placeholders = new Map<number, number>() // ppid -> id
   const orphans: number[] = []
   for (let k = 0; k < children.length; ) {
@@ -225,7 +252,7 @@ export function deriveProcessesBulk(ctx: DeriveContext): number {
   // 4. cycles (inconsistent input only)
   const indexOf = (id: number): number | undefined => (id >= firstId && id < firstId + t.n ? indexById[id - firstId] : undefined)
   breakCycles(
-    children.map((i) => t.id[i]!),
+    Array.from(children, (i) => t.id[i]!),
     (id) => {
       const i = indexOf(id)
       return i === undefined || Number.isNaN(parent[i]!) ? null : parent[i]!
@@ -275,8 +302,7 @@ export function deriveProcessesBulk(ctx: DeriveContext): number {
 
 /** Sets `process_id` of every exec and exit row, in line order (each page of the tables written once). */
 function linkEvidenceLines(ctx: DeriveContext, ev: Evidence, id: Float64Array): void {
-  const order = Array.from({ length: ev.n }, (_, k) => k)
-  order.sort((a, b) => ev.line[a]! - ev.line[b]!)
+  const order = sortedIndices(ev.n, (a, b) => ev.line[a]! - ev.line[b]!)
   for (const [exit, table] of [[0, 'execsnoop_event'], [1, 'exitsnoop_event']] as const) {
     const update = batchOf(
       ctx.sqlite,
