@@ -1,6 +1,7 @@
 -- Process instances derived from execsnoop and exitsnoop. A PID is not an
 -- identity (PIDs are reused), so each instance gets a surrogate id; the table
--- is a projection, rebuilt per capture from the per-tool tables.
+-- is a projection of the per-tool tables, kept in step with them batch by
+-- batch (src/derive/index.ts); an instance keeps its id.
 CREATE TABLE process (
   id INTEGER PRIMARY KEY,
   capture_id INTEGER NOT NULL REFERENCES capture (id),
