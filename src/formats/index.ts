@@ -5,6 +5,7 @@ import exitsnoop from './exitsnoop.js'
 import filelife from './filelife.js'
 import killsnoop from './killsnoop.js'
 import opensnoop from './opensnoop.js'
+import runqslower from './runqslower.js'
 import shmsnoop from './shmsnoop.js'
 import sofdsnoop from './sofdsnoop.js'
 import tcpaccept from './tcpaccept.js'
@@ -32,6 +33,7 @@ export const FORMATS: readonly LogFormat[] = [
   tcpaccept,
   biosnoop,
   drsnoop,
+  runqslower,
   filelife,
   shmsnoop,
   sofdsnoop,
