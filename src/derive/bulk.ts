@@ -2,7 +2,7 @@ import { valuesSql } from '../store/batch.js'
 import { allocateIds, batchOf, stmt, type DeriveContext } from './context.js'
 import { instancesOf, precisionWidth, summarize, type ExecRow, type ExitRow, type PpidSource, type StartSource } from './instances.js'
 import { breakCycles, pickParent, sortCandidates, type Candidate } from './parents.js'
-import { writeInstanceRows, type InstanceRow } from './processes.js'
+import { insertPlaceholders, writeInstanceRows, type InstanceRow } from './processes.js'
 
 /**
  * The first derivation of a capture (no process row yet), in one pass: the
@@ -290,12 +290,7 @@ export function deriveProcessesBulk(ctx: DeriveContext): number {
     }
   }
   let written = writeInstanceRows(ctx, rows())
-  const insertPlaceholder = stmt(
-    ctx.sqlite,
-    `INSERT INTO process (id, capture_id, pid, exec_count, failed_exec_count, seen_exec, seen_exit, inferred, fork_only)
-     VALUES (?, ?, ?, 0, 0, 0, 0, 1, 0)`,
-  )
-  for (const [ppid, id] of placeholders) written += insertPlaceholder.run(id, ctx.captureId, ppid).changes
+  written += insertPlaceholders(ctx, placeholders)
   linkEvidenceLines(ctx, evidence, t.id)
   return written
 }

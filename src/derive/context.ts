@@ -11,7 +11,7 @@ export interface DeriveContext {
 
 export function deriveContext(sqlite: BetterSqlite3.Database, captureId: number): DeriveContext {
   const rank = new Map<number, number>()
-  ;(sqlite.prepare('SELECT id FROM source WHERE capture_id = ? ORDER BY path, id').pluck().all(captureId) as number[]).forEach(
+  ;(stmt(sqlite, 'SELECT id FROM source WHERE capture_id = ? ORDER BY path, id').pluck().all(captureId) as number[]).forEach(
     (id, i) => rank.set(id, i),
   )
   return { sqlite, captureId, rank }
@@ -32,8 +32,7 @@ export function* chunks<T>(values: readonly T[], size = CHUNK): Generator<T[]> {
 /** Hands out ids of `name` (process, tcp_connection) that were never given before. */
 export function allocateIds(sqlite: BetterSqlite3.Database, name: string, count: number): number {
   if (count === 0) return 0
-  const first = sqlite
-    .prepare('UPDATE id_sequence SET next_id = next_id + ? WHERE name = ? RETURNING next_id - ?')
+  const first = stmt(sqlite, 'UPDATE id_sequence SET next_id = next_id + ? WHERE name = ? RETURNING next_id - ?')
     .pluck()
     .get(count, name, count) as number | undefined
   if (first === undefined) throw new Error(`id_sequence has no row "${name}"`)

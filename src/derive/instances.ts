@@ -216,8 +216,3 @@ export function summarize(i: Instance): InstanceSummary {
     first: i.execs[0],
   }
 }
-
-/** Key of an instance's time span for a parent search: its start, else its first exec, else its exit (µs; NaN when none). */
-export function startKey(i: Instance): number {
-  return Number.isNaN(i.start) ? (i.exit?.ts ?? NaN) : i.start
-}

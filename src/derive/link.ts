@@ -143,17 +143,37 @@ function linkPaged(ctx: DeriveContext, select: (after: number) => Row[], table: 
   }
 }
 
-/** The event tables other tools' rows are linked in, with the PID expression of each. */
-function linkedTables(ctx: DeriveContext): { table: string; pid: string; hasTid: boolean }[] {
+/** A table whose rows are linked here: its PID expression, and which of its rows. */
+interface Linked {
+  readonly table: string
+  readonly pid: string
+  readonly hasTid: boolean
+  /** a condition on the rows, or `true` */
+  readonly rows: string
+}
+
+const linkedCache = new WeakMap<DeriveContext['sqlite'], readonly Linked[]>()
+
+/**
+ * The event tables other tools' rows are linked in (read once per
+ * connection: the schema does not change under a running derivation), and
+ * exitsnoop's per-thread rows (-T / --per-thread): a thread's exit belongs to
+ * its process, whole-process rows are linked by process derivation.
+ */
+function linkedTables(ctx: DeriveContext): readonly Linked[] {
+  const cached = linkedCache.get(ctx.sqlite)
+  if (cached) return cached
   const tables = (
-    stmt(ctx.sqlite, "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '%\\_event' ESCAPE '\\' ORDER BY name").pluck().all() as string[]
+    ctx.sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '%\\_event' ESCAPE '\\' ORDER BY name").pluck().all() as string[]
   ).filter((t) => !SKIP.has(t))
-  const out: { table: string; pid: string; hasTid: boolean }[] = []
+  const out: Linked[] = []
   for (const table of tables) {
     const cols = tableColumns(ctx.sqlite, table)
     if (!cols.has('process_id') || !cols.has('pid')) continue
-    out.push({ table, pid: cols.has('tid') ? 'coalesce(pid, tid)' : 'pid', hasTid: cols.has('tid') })
+    out.push({ table, pid: cols.has('tid') ? 'coalesce(pid, tid)' : 'pid', hasTid: cols.has('tid'), rows: 'true' })
   }
+  out.push({ table: 'exitsnoop_event', pid: 'pid', hasTid: false, rows: 'tid IS NOT NULL AND tid <> pid' })
+  linkedCache.set(ctx.sqlite, out)
   return out
 }
 
@@ -166,38 +186,25 @@ export function linkEvents(ctx: DeriveContext, since: number, changedPids: Reado
   // from scratch every row is new: there is nothing older to link again
   const changed = since === 0 ? [] : [...changedPids]
   let n = 0
-  for (const { table, pid, hasTid } of linkedTables(ctx)) {
-    const fresh = stmt(sqlite, `SELECT line_id, ${pid}, ts / 1000, process_id FROM "${table}" WHERE line_id > ? AND +capture_id = ? ORDER BY line_id LIMIT ?`)
-      .raw()
+  for (const { table, pid, hasTid, rows } of linkedTables(ctx)) {
+    const fresh = stmt(
+      sqlite,
+      `SELECT line_id, ${pid}, ts / 1000, process_id FROM "${table}" WHERE line_id > ? AND +capture_id = ? AND ${rows} ORDER BY line_id LIMIT ?`,
+    ).raw()
     n += linkPaged(ctx, (after) => fresh.all(Math.max(after, since), captureId, PAGE) as Row[], table, 'line_id')
     if (changed.length === 0) continue
     const ofPids = stmt(
       sqlite,
-      `SELECT line_id, ${pid}, ts / 1000, process_id FROM "${table}" WHERE capture_id = ? AND pid ${IN_LIST} AND line_id <= ?` +
+      `SELECT line_id, ${pid}, ts / 1000, process_id FROM "${table}" WHERE capture_id = ? AND pid ${IN_LIST} AND line_id <= ? AND ${rows}` +
         (hasTid ? ` UNION ALL SELECT line_id, tid, ts / 1000, process_id FROM "${table}" WHERE capture_id = ? AND pid IS NULL AND tid ${IN_LIST} AND line_id <= ?` : ''),
-    )
-      .raw()
+    ).raw()
     for (const chunk of chunks(changed)) {
       const list = jsonList(chunk)
-      const rows = (hasTid ? ofPids.all(captureId, list, since, captureId, list, since) : ofPids.all(captureId, list, since)) as Row[]
-      n += linkRows(ctx, rows, table, 'line_id')
+      const got = (hasTid ? ofPids.all(captureId, list, since, captureId, list, since) : ofPids.all(captureId, list, since)) as Row[]
+      n += linkRows(ctx, got, table, 'line_id')
     }
   }
-  n += linkThreadExits(ctx, since, changed)
   n += linkConnectionPids(ctx, changed)
-  return n
-}
-
-/** exitsnoop's per-thread rows (-T / --per-thread): a thread's exit belongs to its process. */
-function linkThreadExits(ctx: DeriveContext, since: number, changed: readonly number[]): number {
-  const { sqlite, captureId } = ctx
-  const threads = 'tid IS NOT NULL AND tid <> pid'
-  const fresh = stmt(sqlite, `SELECT line_id, pid, ts / 1000, process_id FROM exitsnoop_event WHERE line_id > ? AND +capture_id = ? AND ${threads} ORDER BY line_id LIMIT ?`)
-    .raw()
-  let n = linkPaged(ctx, (after) => fresh.all(Math.max(after, since), captureId, PAGE) as Row[], 'exitsnoop_event', 'line_id')
-  const ofPids = stmt(sqlite, `SELECT line_id, pid, ts / 1000, process_id FROM exitsnoop_event WHERE capture_id = ? AND pid ${IN_LIST} AND line_id <= ? AND ${threads}`)
-    .raw()
-  for (const chunk of chunks(changed)) n += linkRows(ctx, ofPids.all(captureId, jsonList(chunk), since) as Row[], 'exitsnoop_event', 'line_id')
   return n
 }
 

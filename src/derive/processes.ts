@@ -254,12 +254,7 @@ function deriveChunk(ctx: DeriveContext, pids: readonly number[], changedPids: S
     const parent = parentOf.get(child.id) ?? null
     if (parent !== child.parentId) written += moveParent.run(parent, child.id, parent).changes
   }
-  const insertPlaceholder = stmt(
-    sqlite,
-  `INSERT INTO process (id, capture_id, pid, exec_count, failed_exec_count, seen_exec, seen_exit, inferred, fork_only)
-   VALUES (?, ?, ?, 0, 0, 0, 0, 1, 0)`,
-  )
-  for (const [ppid, id] of newPlaceholders) written += insertPlaceholder.run(id, captureId, ppid).changes
+  written += insertPlaceholders(ctx, newPlaceholders)
   if (gone.length > 0) {
     const goneIds = new Set(gone)
     for (const list of stored.values()) for (const c of list) if (goneIds.has(c.id) && c.parentId !== null) formerParents.add(c.parentId)
@@ -268,6 +263,18 @@ function deriveChunk(ctx: DeriveContext, pids: readonly number[], changedPids: S
   written += dropChildlessPlaceholders(ctx, formerParents, changedPids)
   linkEvidence(ctx, placed)
   return written
+}
+
+/** Inserts a placeholder instance (`inferred`: seen only as a PPID) per PPID; `ids` maps PPID to id. */
+export function insertPlaceholders(ctx: DeriveContext, ids: ReadonlyMap<number, number>): number {
+  const insert = stmt(
+    ctx.sqlite,
+    `INSERT INTO process (id, capture_id, pid, exec_count, failed_exec_count, seen_exec, seen_exit, inferred, fork_only)
+     VALUES (?, ?, ?, 0, 0, 0, 0, 1, 0)`,
+  )
+  let n = 0
+  for (const [ppid, id] of ids) n += insert.run(id, ctx.captureId, ppid).changes
+  return n
 }
 
 /** The placeholder of each PPID, where there is one. */

@@ -1,4 +1,3 @@
-import { tableColumns } from '../store/tables.js'
 import { allocateIds, chunks, IN_LIST, stmt, type DeriveContext } from './context.js'
 import { linkRows } from './link.js'
 
@@ -73,7 +72,6 @@ export interface TcpChanges {
 /** The connections of the addresses and flows that rows newer than `since` (a line id) touch. */
 export function deriveTcpSince(ctx: DeriveContext, since: number): TcpChanges {
   const { sqlite, captureId } = ctx
-  if (!tableColumns(sqlite, 'tcpstates_event').has('skaddr')) return { connections: 0 }
   const flows = new Map<string, Flow>()
   const addFlow = (f: Flow): void => void flows.set(flowKey(f), f)
   const addresses = stmt(sqlite, 'SELECT DISTINCT skaddr FROM tcpstates_event WHERE line_id > ? AND +capture_id = ? AND skaddr IS NOT NULL')
@@ -97,8 +95,7 @@ export function deriveTcpSince(ctx: DeriveContext, since: number): TcpChanges {
       .all(captureId) as [string | null, number | null, string | null, number | null][]
     for (const f of uncounted) addFlow(f)
   }
-  const life = tableColumns(sqlite, 'tcplife_event').has('lport')
-  for (const flow of flows.values()) written += rematch(ctx, flow, retrans, life)
+  for (const flow of flows.values()) written += rematch(ctx, flow, retrans)
   return { connections: written }
 }
 
@@ -179,19 +176,15 @@ function rechain(ctx: DeriveContext, addresses: readonly string[], addFlow: (f: 
   let next = allocateIds(sqlite, 'tcp_connection', ids.filter((id) => Number.isNaN(id)).length)
   const upsert = stmt(
     sqlite,
-  `INSERT INTO tcp_connection (id, capture_id, skaddr, side, laddr, lport, raddr, rport, handshake_ms, start_ts,
-     established_ts, closed_ts, states, transitions, complete, first_line_id, last_ts)
-   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-   ON CONFLICT (id) DO UPDATE SET side = excluded.side, laddr = excluded.laddr, lport = excluded.lport,
-     raddr = excluded.raddr, rport = excluded.rport, handshake_ms = excluded.handshake_ms, start_ts = excluded.start_ts,
-     established_ts = excluded.established_ts, closed_ts = excluded.closed_ts, states = excluded.states,
-     transitions = excluded.transitions, complete = excluded.complete, last_ts = excluded.last_ts`,
+    `INSERT INTO tcp_connection (id, capture_id, skaddr, side, laddr, lport, raddr, rport, handshake_ms, start_ts,
+       established_ts, closed_ts, states, transitions, complete, first_line_id, last_ts)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (id) DO UPDATE SET side = excluded.side, laddr = excluded.laddr, lport = excluded.lport,
+       raddr = excluded.raddr, rport = excluded.rport, handshake_ms = excluded.handshake_ms, start_ts = excluded.start_ts,
+       established_ts = excluded.established_ts, closed_ts = excluded.closed_ts, states = excluded.states,
+       transitions = excluded.transitions, complete = excluded.complete, last_ts = excluded.last_ts`,
   )
-  const dropPids = stmt(sqlite, "DELETE FROM tcp_connection_pid WHERE connection_id = ? AND evidence = 'tcpstates'")
-  const insertPid = stmt(
-    sqlite,
-  "INSERT OR IGNORE INTO tcp_connection_pid (connection_id, capture_id, pid, comm, evidence, ts) VALUES (?, ?, ?, ?, 'tcpstates', ?)",
-  )
+  const { drop: dropPids, insert: insertPid } = connectionPidStatements(ctx, 'tcpstates')
   let written = 0
   const placed: number[] = []
   chains.forEach((c, k) => {
@@ -235,6 +228,22 @@ function rechain(ctx: DeriveContext, addresses: readonly string[], addFlow: (f: 
   return written
 }
 
+/** Removing and adding the PIDs one kind of evidence shows on a connection: `drop(connection)`, `insert(connection, capture, pid, comm, ts)`. */
+function connectionPidStatements(ctx: DeriveContext, evidence: 'tcpstates' | 'tcplife') {
+  const drop = stmt(ctx.sqlite, 'DELETE FROM tcp_connection_pid WHERE connection_id = ? AND evidence = ?')
+  const insert = stmt(
+    ctx.sqlite,
+    'INSERT OR IGNORE INTO tcp_connection_pid (connection_id, capture_id, pid, comm, evidence, ts) VALUES (?, ?, ?, ?, ?, ?)',
+  )
+  return {
+    drop: { run: (connection: number) => drop.run(connection, evidence) },
+    insert: {
+      run: (connection: number, capture: number, pid: number, comm: string | null, ts: bigint | null) =>
+        insert.run(connection, capture, pid, comm, evidence, ts),
+    },
+  }
+}
+
 /** Links the PIDs seen on `connections` to their instances. */
 function linkConnections(ctx: DeriveContext, connections: readonly number[]): void {
   for (const chunk of chunks(connections)) {
@@ -246,7 +255,7 @@ function linkConnections(ctx: DeriveContext, connections: readonly number[]): vo
 }
 
 /** Matches the connections of one flow to its tcplife rows again, and counts their retransmits. */
-function rematch(ctx: DeriveContext, flow: Flow, retrans: boolean, hasLife: boolean): number {
+function rematch(ctx: DeriveContext, flow: Flow, retrans: boolean): number {
   const { sqlite, captureId } = ctx
   const [laddr, lport, raddr, rport] = flow
   const same = 'capture_id = ? AND laddr IS ? AND lport IS ? AND raddr IS ? AND rport IS ?'
@@ -269,24 +278,18 @@ function rematch(ctx: DeriveContext, flow: Flow, retrans: boolean, hasLife: bool
     loss_probes: number | null
   }[]
   if (connections.length === 0) return 0
-  const life = hasLife
-    ? (stmt(sqlite, `SELECT line_id, ts / 1000 AS ts, pid, comm, tx_kb, rx_kb, ms FROM tcplife_event WHERE ${same} ORDER BY line_id`)
-        .all(captureId, laddr, lport, raddr, rport) as LifeRow[])
-    : []
+  const life = stmt(sqlite, `SELECT line_id, ts / 1000 AS ts, pid, comm, tx_kb, rx_kb, ms FROM tcplife_event WHERE ${same} ORDER BY line_id`)
+    .all(captureId, laddr, lport, raddr, rport) as LifeRow[]
   const count = stmt(
     sqlite,
-  `SELECT sum(CASE WHEN type = 'L' THEN 0 ELSE 1 END) AS r, sum(CASE WHEN type = 'L' THEN 1 ELSE 0 END) AS l
-   FROM tcpretrans_event WHERE ${same} AND mode = 'event' AND (ts IS NULL OR (ts >= ? AND ts <= ?))`,
+    `SELECT sum(CASE WHEN type = 'L' THEN 0 ELSE 1 END) AS r, sum(CASE WHEN type = 'L' THEN 1 ELSE 0 END) AS l
+     FROM tcpretrans_event WHERE ${same} AND mode = 'event' AND (ts IS NULL OR (ts >= ? AND ts <= ?))`,
   )
   const update = stmt(
     sqlite,
-  `UPDATE tcp_connection SET tcplife_line_id = ?, lifetime_ms = ?, tx_kb = ?, rx_kb = ?, retransmits = ?, loss_probes = ? WHERE id = ?`,
+    `UPDATE tcp_connection SET tcplife_line_id = ?, lifetime_ms = ?, tx_kb = ?, rx_kb = ?, retransmits = ?, loss_probes = ? WHERE id = ?`,
   )
-  const dropPids = stmt(sqlite, "DELETE FROM tcp_connection_pid WHERE connection_id = ? AND evidence = 'tcplife'")
-  const insertPid = stmt(
-    sqlite,
-  "INSERT OR IGNORE INTO tcp_connection_pid (connection_id, capture_id, pid, comm, evidence, ts) VALUES (?, ?, ?, ?, 'tcplife', ?)",
-  )
+  const { drop: dropPids, insert: insertPid } = connectionPidStatements(ctx, 'tcplife')
   const used = new Set<number>()
   const relinked: number[] = []
   let written = 0
