@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs'
+import { open, type FileHandle } from 'node:fs/promises'
 import { deriveNew, derivedThrough, processCount } from '../derive/index.js'
 import { InputError } from '../errors.js'
 import { FORMATS } from '../formats/index.js'
@@ -7,7 +7,7 @@ import { ensureCapture, readCaptureJson } from './capture.js'
 import { checkDate, checkTimeZone } from './clock.js'
 import { fingerprintOf, sniff, tailMatches } from './detect.js'
 import { defaultCaptureName, listInputFiles } from './files.js'
-import { FileSwappedError, readLineChunks, type TextLine } from './lines.js'
+import { readLineChunks, type TextLine } from './lines.js'
 import { BATCH_LINES, type FileContext, type FileOptions, type FileReport, type IngestOptions, type IngestReport } from './types.js'
 import { SourceWriter, type SourceRow } from './writer.js'
 
@@ -102,22 +102,21 @@ export async function ingest(store: Store, options: IngestOptions): Promise<Inge
  * left for later).
  */
 export async function ingestFile(ctx: FileContext, path: string, options: FileOptions): Promise<FileReport> {
-  // a file renamed away and replaced while it is being recognised (a
-  // rotation under way) is recognised again: its bytes must not be taken
-  // for the old file's
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await ingestFileOnce(ctx, path, options)
-    } catch (error) {
-      if (!(error instanceof FileSwappedError) || attempt >= 5) throw error
-    }
+  // One handle for recognising and reading: a file renamed away and
+  // replaced meanwhile (a rotation under way) cannot lend its identity to
+  // the other's bytes.
+  const handle = await open(path, 'r')
+  try {
+    return await ingestHandle(ctx, path, handle, options)
+  } finally {
+    await handle.close()
   }
 }
 
-async function ingestFileOnce(ctx: FileContext, path: string, options: FileOptions): Promise<FileReport> {
+async function ingestHandle(ctx: FileContext, path: string, handle: FileHandle, options: FileOptions): Promise<FileReport> {
   const { sqlite } = ctx.store
-  const st = statSync(path)
-  const { fingerprint, head } = await fingerprintOf(path)
+  const st = await handle.stat()
+  const { fingerprint, head } = await fingerprintOf(handle)
   const empty = (status: FileReport['status'], extra: Partial<FileReport> = {}): FileReport => ({
     path,
     status,
@@ -150,10 +149,7 @@ async function ingestFileOnce(ctx: FileContext, path: string, options: FileOptio
   if (source) {
     const sameFile =
       source.dev === st.dev && source.ino === st.ino && (source.fingerprint === null || source.fingerprint === fingerprint)
-    const tailOk = await tailMatches(path, source.parser_state)
-    const again = statSync(path)
-    if (again.dev !== st.dev || again.ino !== st.ino) throw new FileSwappedError(`${path} was replaced while being recognised`)
-    if (!sameFile || st.size < source.committed_offset || !tailOk) {
+    if (!sameFile || st.size < source.committed_offset || !(await tailMatches(handle, source.parser_state))) {
       // Truncated or rewritten in place: the old lines stay, a new source
       // starts. A different inode at this path is another file (the old one
       // was rotated away and may turn up under its new name, found then by
@@ -192,14 +188,15 @@ async function ingestFileOnce(ctx: FileContext, path: string, options: FileOptio
     sqlite.prepare('UPDATE source SET fingerprint = ? WHERE id = ?').run(fingerprint, source.id)
   }
 
-  return readSource(ctx, source, st, status, options)
+  return readSource(ctx, source, handle, st, status, options)
 }
 
 /** The lines of a source from its committed offset, in batched transactions. */
 async function readSource(
   ctx: FileContext,
   source: SourceRow,
-  st: { size: number; mtimeMs: number; dev: number; ino: number },
+  handle: FileHandle,
+  st: { size: number; mtimeMs: number },
   status: FileReport['status'],
   options: FileOptions,
 ): Promise<FileReport> {
@@ -211,7 +208,7 @@ async function readSource(
   }
   let batch: TextLine[][] = []
   let count = 0
-  for await (const lines of readLineChunks(source.path, { start, includePartial: options.final, identity: { dev: st.dev, ino: st.ino } })) {
+  for await (const lines of readLineChunks(handle, { start, includePartial: options.final })) {
     batch.push(lines)
     count += lines.length
     if (count >= BATCH_LINES) {

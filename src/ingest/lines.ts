@@ -1,5 +1,5 @@
 import { isAscii } from 'node:buffer'
-import { open } from 'node:fs/promises'
+import { open, type FileHandle } from 'node:fs/promises'
 
 /** One physical line of a file, as bytes, without its newline. */
 export interface RawLine {
@@ -18,13 +18,6 @@ export interface ReadLinesOptions {
   /** Yield a final line that has no newline (one-shot ingest); else hold it back. */
   readonly includePartial?: boolean
   readonly chunkSize?: number
-  /** The file must be this one (device and inode): a file swapped in under the same path is not read as if it were. */
-  readonly identity?: { readonly dev: number; readonly ino: number }
-}
-
-/** The file at a path changed between being recognised and being read (a rotation): read it again from the start. */
-export class FileSwappedError extends Error {
-  readonly code = 'ESWAPPED'
 }
 
 const NL = 0x0a
@@ -103,13 +96,10 @@ function splitLines(region: Buffer, base: number): TextLine[] {
  * its own. A final line without a newline is held back unless
  * `includePartial` (a watcher waits for it).
  */
-export async function* readLineChunks(path: string, options: ReadLinesOptions = {}): AsyncGenerator<TextLine[]> {
-  const handle = await open(path, 'r')
+export async function* readLineChunks(file: string | FileHandle, options: ReadLinesOptions = {}): AsyncGenerator<TextLine[]> {
+  // a handle the caller opened stays open: it is the file the caller recognised
+  const handle = typeof file === 'string' ? await open(file, 'r') : file
   try {
-    if (options.identity) {
-      const st = await handle.stat()
-      if (st.dev !== options.identity.dev || st.ino !== options.identity.ino) throw new FileSwappedError(`${path} was replaced while being read`)
-    }
     const chunkSize = options.chunkSize ?? 1 << 20
     let position = options.start ?? 0
     let carry: Buffer | null = null
@@ -138,7 +128,7 @@ export async function* readLineChunks(path: string, options: ReadLinesOptions = 
       yield [{ text, invalidBytes: invalid ? carry : null, offset: carryOffset, end: carryOffset + carry.length, partial: true }]
     }
   } finally {
-    await handle.close()
+    if (typeof file === 'string') await handle.close()
   }
 }
 
