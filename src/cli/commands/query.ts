@@ -1,8 +1,8 @@
 import { Command } from 'commander'
 import { QueryError } from '../../errors.js'
 import { loadCatalog, QUERIES_DIR, type NamedQuery } from '../../queries/catalog.js'
-import { bindParams, resolveCapture, runQuery } from '../../queries/run.js'
-import { openStore } from '../../store/open.js'
+import { bindParams } from '../../queries/run.js'
+import { openReader } from '../../store/reader.js'
 import { dbOption, isTty, type CommonFlags } from '../common.js'
 import { outputFormat, render, toTable } from '../output.js'
 import { escapeControls, escapeLines } from '../sanitize.js'
@@ -65,7 +65,7 @@ Examples:
   $ tracedb query tree 1442 --capture before
   $ tracedb query descendants -p pid 1442 --json`,
     )
-  return dbOption(cmd).action((name: string | undefined, args: string[], flags: QueryFlags) => {
+  return dbOption(cmd).action(async (name: string | undefined, args: string[], flags: QueryFlags) => {
     const catalog = loadCatalog([QUERIES_DIR, ...flags.queries])
     if (flags.help && !name) {
       cmd.outputHelp()
@@ -103,10 +103,10 @@ Examples:
       named[k] = v
     }
     const params = bindParams(q, args, named)
-    const store = openStore(flags.db, { readonly: true })
+    const reader = await openReader(flags.db)
     try {
-      const capture = resolveCapture(store, flags.capture)
-      const result = runQuery(store, q, params, capture.id)
+      const capture = await reader.resolveCapture({ name: flags.capture })
+      const result = await reader.runNamed(q, params, capture.id)
       const format = outputFormat(flags, q.render)
       const color = isTty(process.stdout)
       process.stdout.write(render(result, format, color))
@@ -114,7 +114,7 @@ Examples:
         process.stderr.write(`no rows in capture "${escapeControls(capture.name)}"\n`)
       }
     } finally {
-      store.close()
+      await reader.close()
     }
   })
 }
