@@ -1,0 +1,87 @@
+-- @name repeats
+-- @description The same executable run again and again in each session's tree: per executable (the file exec'd; forks that never exec'd by command name, marked fork), the number of processes, their lifetimes summed and the longest, with the first PID. Only those run at least twice, most total time first. A session is the root itself (level 0) and, when the root is a server, each of its direct children (level 1): with sessions = auto the root is a server when it started before the capture (seen only as a parent) or when one of its direct children runs the root's own command and has children of its own (sshd's per-connection sshd). Lifetimes are clipped to the session (start to exit): an unknown start or exit is the session's edge, and a session's unknown start or exit the capture's first or last instant seen. ms are rounded from ns, which are exact.
+-- @param pid integer The root process ID (e.g. the sshd listener)
+-- @param sessions text = auto Which processes are sessions: auto, children (the root's direct children) or root (the root alone)
+WITH RECURSIVE
+-- the capture's first and last instants seen: a time a process lacks is taken from here
+bounds (cs, ce) AS (
+  SELECT min(coalesce(start_ts, exec_ts, exit_ts)), max(coalesce(exit_ts, exec_ts, start_ts))
+  FROM process
+  WHERE capture_id = :capture
+),
+root AS (
+  SELECT id, pid, comm, inferred FROM process WHERE capture_id = :capture AND pid = :pid
+),
+-- roots whose direct children are its sessions (a server: see the description)
+listener (id) AS (
+  SELECT r.id FROM root r
+  WHERE :sessions = 'children'
+    OR (:sessions <> 'root' AND (
+      r.inferred = 1
+      OR EXISTS (
+        SELECT 1 FROM process c
+        WHERE c.parent_id = r.id AND c.comm = r.comm
+          AND EXISTS (SELECT 1 FROM process g WHERE g.parent_id = c.id)
+      )
+    ))
+),
+-- level 0: the root; level 1: its direct children when it is a server
+session (id, level) AS (
+  SELECT id, 0 FROM root
+  UNION ALL
+  SELECT c.id, 1 FROM listener l JOIN process c ON c.parent_id = l.id
+),
+-- each session's window: its lifetime; an unknown start or exit is the capture's first or last instant
+sw (sid, level, s0, s1) AS (
+  SELECT s.id, s.level, coalesce(p.start_ts, b.cs),
+    CASE WHEN coalesce(p.exit_ts, b.ce) < coalesce(p.start_ts, b.cs) THEN coalesce(p.start_ts, b.cs) ELSE coalesce(p.exit_ts, b.ce) END
+  FROM session s JOIN process p ON p.id = s.id CROSS JOIN bounds b
+),
+-- every process of each session's tree, with the session's direct child it descends from (head)
+m (sid, id, parent_id, head, depth) AS (
+  SELECT sid, sid, sid, sid, 0 FROM sw
+  UNION ALL
+  SELECT m.sid, c.id, c.parent_id, CASE WHEN m.depth = 0 THEN c.id ELSE m.head END, m.depth + 1
+  FROM m JOIN process c ON c.parent_id = m.id
+  WHERE m.depth < 10000
+),
+-- lifetimes clipped to the session's window; unknown start or exit = the window's edge
+-- (a process that exited before its session started, by the printed times, covers nothing)
+iv (sid, id, parent_id, head, depth, a, b) AS (
+  SELECT sid, id, parent_id, head, depth, a, CASE WHEN b < a THEN a ELSE b END
+  FROM (
+    SELECT m.sid, m.id, m.parent_id, m.head, m.depth,
+      CASE WHEN coalesce(p.start_ts, w.s0) < w.s0 THEN w.s0 WHEN coalesce(p.start_ts, w.s0) > w.s1 THEN w.s1 ELSE coalesce(p.start_ts, w.s0) END AS a,
+      CASE WHEN coalesce(p.exit_ts, w.s1) > w.s1 THEN w.s1 WHEN coalesce(p.exit_ts, w.s1) < w.s0 THEN w.s0 ELSE coalesce(p.exit_ts, w.s1) END AS b
+    FROM m JOIN process p ON p.id = m.id JOIN sw w ON w.sid = m.sid
+  ) x
+),
+r (sid, exe, fork_only, n, ns, max_ns, first_start, first_id) AS (
+  SELECT iv.sid,
+    CASE WHEN p.seen_exec = 1 THEN coalesce(p.filename, p.comm) ELSE p.comm END,
+    CASE WHEN p.seen_exec = 1 THEN 0 ELSE 1 END,
+    count(*), sum(iv.b - iv.a), max(iv.b - iv.a), min(iv.a), min(iv.id)
+  FROM iv JOIN process p ON p.id = iv.id
+  WHERE iv.depth > 0
+  GROUP BY iv.sid, CASE WHEN p.seen_exec = 1 THEN coalesce(p.filename, p.comm) ELSE p.comm END, CASE WHEN p.seen_exec = 1 THEN 0 ELSE 1 END
+  HAVING count(*) >= 2
+)
+SELECT
+  sp.pid AS session_pid,
+  w.sid AS session_id,
+  w.level,
+  (w.s1 - w.s0 + 500000) / 1000000 AS wall_ms,
+  row_number() OVER (PARTITION BY w.sid ORDER BY r.ns DESC, r.n DESC, r.exe) AS rank,
+  r.exe AS executable,
+  CASE WHEN r.fork_only = 1 THEN 'fork' ELSE 'exec' END AS seen,
+  r.n AS runs,
+  (r.ns + 500000) / 1000000 AS total_ms,
+  (r.max_ns + 500000) / 1000000 AS max_ms,
+  CASE WHEN w.s1 > w.s0 THEN CAST(r.ns AS DOUBLE PRECISION) / (w.s1 - w.s0) ELSE NULL END AS share,
+  fp.pid AS first_pid,
+  r.ns
+FROM r
+JOIN sw w ON w.sid = r.sid
+JOIN process sp ON sp.id = w.sid
+JOIN process fp ON fp.id = r.first_id
+ORDER BY w.level, sp.start_ts, w.sid, rank
