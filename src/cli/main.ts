@@ -15,6 +15,7 @@ import { recordCommand } from './commands/record.js'
 import { exportCommand } from './commands/export.js'
 import { compareCommand } from './commands/compare.js'
 import { migrateCommand } from './commands/migrate.js'
+import { whyCommand } from './commands/why.js'
 import { isTty } from './common.js'
 import { escapeLines } from './sanitize.js'
 
@@ -35,6 +36,7 @@ Examples:
   $ tracedb ingest ./logs                # one directory = one capture
   $ tracedb query descendants 1442       # every process under PID 1442
   $ tracedb query tree 1442              # the same, drawn as a tree
+  $ tracedb why 1442                     # where the tree's time goes
   $ tracedb query --list                 # all named queries
   $ sqlite3 tracedb.db 'select * from process limit 5'`,
     )
@@ -45,6 +47,7 @@ Examples:
   program.addCommand(sqlCommand())
   program.addCommand(exportCommand())
   program.addCommand(compareCommand())
+  program.addCommand(whyCommand())
   program.addCommand(schemaCommand())
   program.addCommand(rebuildCommand())
   program.addCommand(migrateCommand())
