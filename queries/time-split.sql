@@ -124,6 +124,10 @@ SELECT
   coalesce(p.args, p.comm, r.label) AS command,
   coalesce(p.comm, r.label) AS comm,
   p.fork_only,
+  -- 0: never seen starting (a placeholder, named only as its children's parent: it started before the capture)
+  CASE WHEN p.id IS NULL THEN NULL WHEN p.start_ts IS NULL THEN 0 ELSE 1 END AS start_known,
+  -- 0: no exit seen (it outlived the capture, or its exit was not captured)
+  CASE WHEN p.id IS NULL THEN NULL WHEN p.exit_ts IS NULL THEN 0 ELSE 1 END AS exit_known,
   r.processes,
   r.sessions,
   (r.ns + 500000) / 1000000 AS ms,

@@ -68,7 +68,7 @@ function sessionBlock(s: WhySession, heading: string, o: Required<RenderOptions>
     for (const t of s.subtrees) {
       out.push(`    ${label(t, o.width)}: ${ms(t.ms)} of ${ms(s.wall_ms)} (${percent(t.share)}) ${dim(plural(t.processes, 'process', 'processes'))}`)
     }
-    out.push(`    ${escapeControls(s.comm ?? `pid ${String(s.pid)}`)} itself, no child running: ${ms(s.itself_ms)} (${percent(s.itself_share)})`)
+    out.push(`    ${escapeControls(s.comm ?? `pid ${String(s.pid)}`)} itself, none of its subtrees running: ${ms(s.itself_ms)} (${percent(s.itself_share)})`)
   } else {
     out.push('  no child processes: the time is its own')
   }

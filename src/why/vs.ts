@@ -151,10 +151,11 @@ export function renderVs(v: WhyVs, options: { color?: boolean; width?: number } 
         `${name}: A ${sa ? `${rootLabel(sa, 30)} ${String(sa.wall_ms)} ms` : '—'}   B ${sb ? `${rootLabel(sb, 30)} ${String(sb.wall_ms)} ms` : '—'}   ${s.a && s.b ? delta(s.delta_ms, s.a.wall_ms) : s.a ? 'gone' : 'new'}`,
       ),
     )
-    const rows = [['  subtree', 'A', 'B', 'change']]
+    const rows = [['  subtree', 'pids', 'A', 'B', 'change']]
     for (const r of s.subtrees) {
       rows.push([
         `  ${shortCommand(r.command, width)}${r.fork ? ' (fork)' : ''}`,
+        `${r.a ? String(r.a.pid) : '—'} / ${r.b ? String(r.b.pid) : '—'}`,
         cellMs(r.a),
         cellMs(r.b),
         r.a && r.b ? delta(r.delta_ms, r.a.ms) : r.a ? 'gone' : 'new',
