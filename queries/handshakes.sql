@@ -7,10 +7,12 @@ SELECT
   c.laddr || ':' || c.lport AS local,
   c.raddr || ':' || c.rport AS remote,
   c.handshake_ms,
+  -- from the transitions, not their times: a log without a time column
+  -- (bcc tcpstates without -T) has an ESTABLISHED transition but no established_ts
   CASE
-    WHEN c.established_ts IS NOT NULL THEN 'established'
+    WHEN c.established_ts IS NOT NULL OR '>' || c.states || '>' LIKE '%>ESTABLISHED>%' THEN 'established'
     WHEN c.side = 'unknown' THEN 'opened before the capture'
-    WHEN c.closed_ts IS NOT NULL THEN 'failed: ' || c.states
+    WHEN c.closed_ts IS NOT NULL OR c.states LIKE '%>CLOSE' THEN 'failed: ' || c.states
     ELSE 'handshake not finished in the capture'
   END AS result,
   strftime('%Y-%m-%dT%H:%M:%fZ', coalesce(c.established_ts, c.start_ts) / 1e9, 'unixepoch') AS time_utc,

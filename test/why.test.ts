@@ -189,6 +189,22 @@ describe('named queries on a capture computed by hand', () => {
   })
 })
 
+describe('summary', () => {
+  test('the root row of a PID that started before the capture says so', () => {
+    const root = run('summary', '100').filter((r) => r.section === 'root')
+    expect(root).toEqual([{ section: 'root', item: 'pid 100', value: null, detail: "pid 100, started before the capture (seen only as its children's parent)" }])
+  })
+
+  test('how many of the tree execsnoop\'s PPIDs alone reach, next to the true count', () => {
+    const rows = run('summary', '100')
+    expect(rows.find((r) => r.item === 'total')?.value).toBe(10)
+    // no execsnoop line names 100 as a parent: the sessions (200, 300) never exec'd
+    expect(rows.find((r) => r.item === 'via execsnoop PPIDs')).toMatchObject({ value: 0, detail: expect.stringMatching(/^of 10: /) as unknown })
+    // from session 200, its children and sh's children are all seen by execsnoop
+    expect(run('summary', '200').find((r) => r.item === 'via execsnoop PPIDs')).toMatchObject({ value: 5, detail: expect.stringMatching(/^of 5: /) as unknown })
+  })
+})
+
 describe('why', () => {
   test('JSON shape: sessions with pid, wall_ms, subtrees, critical_path, self', () => {
     expect(result.server).toBe(true)
@@ -302,6 +318,14 @@ describe('why on the real capture examples/ssh-login', () => {
     } finally {
       await reader.close()
     }
+  })
+
+  test('summary: execsnoop\'s PPIDs alone reach 95 of the 437 processes', () => {
+    const s = openStore(realDb, { readonly: true })
+    const q = loadCatalog().get('summary')!
+    const rows = runQuery(s, q, bindParams(q, [sshdPid('ssh-login')]), resolveCapture(s, 'before').id).rows
+    s.close()
+    expect(rows.find((r) => r.item === 'via execsnoop PPIDs')).toMatchObject({ value: 95, detail: expect.stringMatching(/^of 437: /) as unknown })
   })
 
   test('every figure of why is a row of the named queries', async () => {
