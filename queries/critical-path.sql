@@ -87,7 +87,7 @@ isl AS (
   FROM ord
 ),
 cov (sid, grp, ns) AS (
-  SELECT sid, grp, sum(e - s) FROM (SELECT sid, grp, k, min(a) AS s, max(b) AS e FROM isl GROUP BY sid, grp, k) u GROUP BY sid, grp
+  SELECT sid, grp, CAST(sum(e - s) AS BIGINT) FROM (SELECT sid, grp, k, min(a) AS s, max(b) AS e FROM isl GROUP BY sid, grp, k) u GROUP BY sid, grp
 ),
 -- each parent's child that covers most of it
 best (sid, parent_id, id, ns, rn) AS (

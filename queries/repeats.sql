@@ -60,7 +60,7 @@ r (sid, exe, fork_only, n, ns, max_ns, first_start, first_id) AS (
   SELECT iv.sid,
     CASE WHEN p.seen_exec = 1 THEN coalesce(p.filename, p.comm) ELSE p.comm END,
     CASE WHEN p.seen_exec = 1 THEN 0 ELSE 1 END,
-    count(*), sum(iv.b - iv.a), max(iv.b - iv.a), min(iv.a), min(iv.id)
+    count(*), CAST(sum(iv.b - iv.a) AS BIGINT), max(iv.b - iv.a), min(iv.a), min(iv.id)
   FROM iv JOIN process p ON p.id = iv.id
   WHERE iv.depth > 0
   GROUP BY iv.sid, CASE WHEN p.seen_exec = 1 THEN coalesce(p.filename, p.comm) ELSE p.comm END, CASE WHEN p.seen_exec = 1 THEN 0 ELSE 1 END

@@ -60,21 +60,21 @@ captured (n) AS (
   SELECT count(*) FROM source WHERE capture_id = :capture AND format = 'runqslower'
 ),
 pw (sid, id, n, us, max_us) AS (
-  SELECT iv.sid, iv.id, count(*), sum(e.lat_us), max(e.lat_us)
+  SELECT iv.sid, iv.id, count(*), CAST(sum(e.lat_us) AS BIGINT), max(e.lat_us)
   FROM iv JOIN runqslower_event e ON e.process_id = iv.id
   WHERE e.capture_id = :capture
   GROUP BY iv.sid, iv.id
 ),
 rows (sid, kind, rank, id, processes, n, us, max_us, note) AS (
-  SELECT w.sid, 'total', 0, NULL, count(pw.id), coalesce(sum(pw.n), 0), coalesce(sum(pw.us), 0), max(pw.max_us), 'runqslower'
+  SELECT w.sid, 'total', CAST(0 AS BIGINT), CAST(NULL AS BIGINT), count(pw.id), CAST(coalesce(sum(pw.n), 0) AS BIGINT), CAST(coalesce(sum(pw.us), 0) AS BIGINT), max(pw.max_us), 'runqslower'
   FROM sw w LEFT JOIN pw ON pw.sid = w.sid
   WHERE (SELECT n FROM captured) > 0
   GROUP BY w.sid
   UNION ALL
-  SELECT pw.sid, 'process', row_number() OVER (PARTITION BY pw.sid ORDER BY pw.us DESC, pw.id), pw.id, 1, pw.n, pw.us, pw.max_us, NULL
+  SELECT pw.sid, 'process', row_number() OVER (PARTITION BY pw.sid ORDER BY pw.us DESC, pw.id), pw.id, CAST(1 AS BIGINT), pw.n, pw.us, pw.max_us, CAST(NULL AS TEXT)
   FROM pw
   UNION ALL
-  SELECT w.sid, 'status', 0, NULL, NULL, NULL, NULL, NULL, 'tool not captured: no runqslower log in this capture'
+  SELECT w.sid, 'status', CAST(0 AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), 'tool not captured: no runqslower log in this capture'
   FROM sw w
   WHERE (SELECT n FROM captured) = 0
 )

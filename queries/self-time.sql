@@ -77,7 +77,7 @@ isl AS (
   FROM ord
 ),
 cov (sid, grp, ns) AS (
-  SELECT sid, grp, sum(e - s) FROM (SELECT sid, grp, k, min(a) AS s, max(b) AS e FROM isl GROUP BY sid, grp, k) u GROUP BY sid, grp
+  SELECT sid, grp, CAST(sum(e - s) AS BIGINT) FROM (SELECT sid, grp, k, min(a) AS s, max(b) AS e FROM isl GROUP BY sid, grp, k) u GROUP BY sid, grp
 ),
 kids (sid, id, n) AS (
   SELECT sid, parent_id, count(*) FROM iv WHERE depth > 0 GROUP BY sid, parent_id

@@ -74,14 +74,14 @@ isl AS (
   FROM ord
 ),
 cov (sid, grp, ns) AS (
-  SELECT sid, grp, sum(e - s) FROM (SELECT sid, grp, k, min(a) AS s, max(b) AS e FROM isl GROUP BY sid, grp, k) u GROUP BY sid, grp
+  SELECT sid, grp, CAST(sum(e - s) AS BIGINT) FROM (SELECT sid, grp, k, min(a) AS s, max(b) AS e FROM isl GROUP BY sid, grp, k) u GROUP BY sid, grp
 ),
 sizes (sid, head, n) AS (
   SELECT sid, head, count(*) FROM iv WHERE depth > 0 GROUP BY sid, head
 ),
 -- across the level-1 sessions: the subtrees grouped by command name
 across (comm, sessions, ns, n) AS (
-  SELECT p.comm, count(DISTINCT z.sid), sum(coalesce(c.ns, 0)), sum(z.n)
+  SELECT p.comm, count(DISTINCT z.sid), CAST(sum(coalesce(c.ns, 0)) AS BIGINT), CAST(sum(z.n) AS BIGINT)
   FROM sizes z
   JOIN sw w ON w.sid = z.sid AND w.level = 1
   JOIN process p ON p.id = z.head
@@ -90,27 +90,27 @@ across (comm, sessions, ns, n) AS (
 ),
 rows (sid, rank, kind, id, label, ns, processes, sessions) AS (
   -- the session itself
-  SELECT w.sid, NULL, 'session', w.sid, NULL, w.s1 - w.s0, (SELECT count(*) FROM iv WHERE iv.sid = w.sid), NULL
+  SELECT w.sid, CAST(NULL AS BIGINT), 'session', w.sid, CAST(NULL AS TEXT), w.s1 - w.s0, (SELECT count(*) FROM iv WHERE iv.sid = w.sid), CAST(NULL AS BIGINT)
   FROM sw w
   UNION ALL
   -- each subtree under it
   SELECT z.sid,
     row_number() OVER (PARTITION BY z.sid ORDER BY coalesce(c.ns, 0) DESC, p.start_ts, z.head),
-    'subtree', z.head, NULL, coalesce(c.ns, 0), z.n, NULL
+    'subtree', z.head, CAST(NULL AS TEXT), coalesce(c.ns, 0), z.n, CAST(NULL AS BIGINT)
   FROM sizes z JOIN process p ON p.id = z.head LEFT JOIN cov c ON c.sid = z.sid AND c.grp = z.head
   UNION ALL
   -- the session's time with none of its children running
-  SELECT w.sid, NULL, 'itself', w.sid, NULL, (w.s1 - w.s0) - coalesce(c.ns, 0), 1, NULL
+  SELECT w.sid, CAST(NULL AS BIGINT), 'itself', w.sid, CAST(NULL AS TEXT), (w.s1 - w.s0) - coalesce(c.ns, 0), 1, CAST(NULL AS BIGINT)
   FROM sw w LEFT JOIN cov c ON c.sid = w.sid AND c.grp = w.sid
   UNION ALL
   -- level 0: the level-1 sessions' subtrees grouped by command name
-  SELECT w.sid, row_number() OVER (ORDER BY a.ns DESC, a.comm), 'across', NULL, a.comm, a.ns, a.n, a.sessions
+  SELECT w.sid, row_number() OVER (ORDER BY a.ns DESC, a.comm), 'across', CAST(NULL AS BIGINT), a.comm, a.ns, a.n, a.sessions
   FROM sw w CROSS JOIN across a
   WHERE w.level = 0
 ),
 -- the level-1 sessions' summed wall time
 level1 (ns) AS (
-  SELECT sum(s1 - s0) FROM sw WHERE level = 1
+  SELECT CAST(sum(s1 - s0) AS BIGINT) FROM sw WHERE level = 1
 )
 SELECT
   sp.pid AS session_pid,
