@@ -1,5 +1,5 @@
 -- @name time-split
--- @description Where each session's wall time goes: the subtrees under it (one per direct child) ranked by the wall time they cover, the union of their processes' lifetimes within the session, in ms and as a share of the session's wall time. A session is the root itself (level 0) and, when the root is a server, each of its direct children (level 1): with sessions = auto the root is a server when it started before the capture (seen only as a parent) or when one of its direct children runs the root's own command and has children of its own (sshd's per-connection sshd). Lifetimes are clipped to the session (start to exit): an unknown start or exit is the session's edge, and a session's unknown start or exit the capture's first or last instant seen. kind: session (its wall time), subtree (rank 1 covers most), itself (the session with none of its children running), across (level 0 only: the subtrees of all level-1 sessions grouped by command name, ms summed, share of the sessions' summed wall time). ms are rounded from ns, which are exact.
+-- @description Where each session's wall time goes: the subtrees under it (one per direct child) ranked by the wall time they cover, the union of their processes' lifetimes within the session, in ms and as a share of the session's wall time. A session is the root itself (level 0) and, when the root is a server, each of its direct children (level 1): with sessions = auto the root is a server when it started before the capture (seen only as a parent) or when one of its direct children runs the root's own command and has children of its own (sshd's per-connection sshd). Lifetimes are clipped to the session (start to exit): an unknown start or exit is the session's edge, and a session's unknown start or exit the capture's first or last instant seen. kind: session (its wall time; start_known 0: it started before the capture, exit_known 0: no exit seen), subtree (rank 1 covers most), itself (the session with none of its children running), across (level 0 only: the subtrees of all level-1 sessions grouped by command name, ms summed, share of the sessions' summed wall time). ms are rounded from ns, which are exact.
 -- @param pid integer The root process ID (e.g. the sshd listener)
 -- @param sessions text = auto Which processes are sessions: auto, children (the root's direct children) or root (the root alone)
 WITH RECURSIVE
@@ -131,6 +131,8 @@ SELECT
   r.processes,
   r.sessions,
   (r.ns + 500000) / 1000000 AS ms,
+  -- what share is of: the session's wall time, or (across) the sessions' summed wall time
+  CASE WHEN r.kind = 'across' THEN ((SELECT ns FROM level1) + 500000) / 1000000 ELSE (w.s1 - w.s0 + 500000) / 1000000 END AS of_ms,
   CASE
     WHEN r.kind = 'across' THEN CAST(r.ns AS DOUBLE PRECISION) / nullif((SELECT ns FROM level1), 0)
     WHEN w.s1 > w.s0 THEN CAST(r.ns AS DOUBLE PRECISION) / (w.s1 - w.s0)

@@ -134,11 +134,11 @@ describe('named queries on a capture computed by hand', () => {
     const root = run('time-split', '100').filter((r) => r.level === 0)
     expect(root[0]).toMatchObject({ kind: 'session', pid: 100, start_known: 0, exit_known: 0 })
     // sessions 1000 + 1500 ms; subtrees by command name, summed over the sessions
-    expect(root.filter((r) => r.kind === 'across').map((r) => [r.comm, r.ms, r.share, r.sessions])).toEqual([
-      ['x', 1000, 0.4, 1],
-      ['sh', 550, 0.22, 1],
-      ['server', 400, 0.16, 1],
-      ['prep', 200, 0.08, 1],
+    expect(root.filter((r) => r.kind === 'across').map((r) => [r.comm, r.ms, r.of_ms, r.share, r.sessions])).toEqual([
+      ['x', 1000, 2500, 0.4, 1],
+      ['sh', 550, 2500, 0.22, 1],
+      ['server', 400, 2500, 0.16, 1],
+      ['prep', 200, 2500, 0.08, 1],
     ])
   })
 

@@ -99,6 +99,8 @@ export interface WhyAcross {
   readonly processes: number
   /** Summed over the sessions. */
   readonly ms: number
+  /** The sessions' summed wall time. */
+  readonly of_ms: number
   /** Of the sessions' summed wall time. */
   readonly share: number | null
 }
@@ -264,7 +266,7 @@ export async function why(reader: Reader, options: WhyOptions): Promise<WhyResul
           : null,
       across: rows
         .filter((r) => r.kind === 'across')
-        .map((r) => ({ comm: str(r.comm), sessions: num(r.sessions), processes: num(r.processes), ms: num(r.ms), share: numOrNull(r.share) })),
+        .map((r) => ({ comm: str(r.comm), sessions: num(r.sessions), processes: num(r.processes), ms: num(r.ms), of_ms: num(r.of_ms), share: numOrNull(r.share) })),
     }
   }
   const all = heads.map(session)

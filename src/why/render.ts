@@ -60,19 +60,21 @@ function sessionBlock(s: WhySession, heading: string, o: Required<RenderOptions>
   if (s.across.length > 0) {
     out.push('  across its sessions, by command (ms summed over the sessions):')
     for (const a of s.across) {
-      out.push(`    ${escapeControls(a.comm)}: ${ms(a.ms)} (${percent(a.share)}) ${dim(`in ${plural(a.sessions, 'session', 'sessions')}, ${plural(a.processes, 'process', 'processes')}`)}`)
+      out.push(`    ${escapeControls(a.comm)}: ${ms(a.ms)} of ${ms(a.of_ms)} (${percent(a.share)}) ${dim(`in ${plural(a.sessions, 'session', 'sessions')}, ${plural(a.processes, 'process', 'processes')}`)}`)
     }
   }
+  const server = s.across.length > 0
   if (s.subtrees.length > 0) {
-    out.push('  where the time goes (wall time each subtree covers):')
+    out.push(server ? '  its sessions, by the wall time they cover:' : '  where the time goes (wall time each subtree covers):')
     for (const t of s.subtrees) {
       out.push(`    ${label(t, o.width)}: ${ms(t.ms)} of ${ms(s.wall_ms)} (${percent(t.share)}) ${dim(plural(t.processes, 'process', 'processes'))}`)
     }
-    out.push(`    ${escapeControls(s.comm ?? `pid ${String(s.pid)}`)} itself, none of its subtrees running: ${ms(s.itself_ms)} (${percent(s.itself_share)})`)
+    out.push(`    ${escapeControls(s.comm ?? `pid ${String(s.pid)}`)} itself, ${server ? 'no session running' : 'none of its subtrees running'}: ${ms(s.itself_ms)} (${percent(s.itself_share)})`)
   } else {
     out.push('  no child processes: the time is its own')
   }
-  if (s.critical_path.length > 1) {
+  // a server's critical path and self time run through its longest session: shown there
+  if (!server && s.critical_path.length > 1) {
     out.push('  critical path (at each level the child covering most of its parent):')
     s.critical_path.forEach((step, i) => {
       if (i === 0) {
@@ -82,14 +84,14 @@ function sessionBlock(s: WhySession, heading: string, o: Required<RenderOptions>
       out.push(`    ${'  '.repeat(i - 1)}└ ${label(step, o.width)} ${ms(step.ms)} ${dim(`(${percent(step.of_parent)} of its parent)`)}`)
     })
   }
-  if (s.self.length > 0) {
+  if (!server && s.self.length > 0) {
     out.push('  self time (lifetime with none of its children running):')
     for (const p of s.self) {
       out.push(`    ${label(p, o.width)}: ${ms(p.ms)} ${dim(`of ${ms(p.lifetime_ms)} alive`)}`)
     }
   }
   if (s.repeats.length > 0) {
-    out.push('  run repeatedly:')
+    out.push(server ? '  run repeatedly, in all its sessions:' : '  run repeatedly:')
     for (const r of s.repeats) {
       const what = r.seen === 'fork' ? `${escapeControls(r.executable)} (forks without exec)` : escapeControls(r.executable)
       out.push(`    ${what} ×${String(r.runs)}: ${ms(r.total_ms)} in total, longest ${ms(r.max_ms)}`)
