@@ -36,7 +36,7 @@ import { EXECSNOOP_T_U_X_HEADER, EXITSNOOP_T_HEADER, execLine, exitLine } from '
  *   - 302, 303: forks of server without exec, [2.800, 3.000] and [3.300, 3.500]
  *   x covers 1000 ms (67%); 300 alone: 1500 - 1200 = 300 ms.
  */
-async function syntheticCapture(): Promise<string> {
+function syntheticCapture(): string {
   const dir = join(mkdtempSync(join(tmpdir(), 'tracedb-why-')), 'cap')
   mkdirSync(dir)
   writeFileSync(
@@ -85,7 +85,7 @@ let store: Store
 let db: string
 let result: WhyResult
 beforeAll(async () => {
-  const dir = await syntheticCapture()
+  const dir = syntheticCapture()
   db = join(dir, '..', 'why.db')
   store = openStore(db)
   const report = await ingest(store, { paths: [dir], date: '2026-11-28', tz: 'UTC' })
