@@ -77,6 +77,9 @@ const TABLE_COMMANDS: readonly string[][] = [
   ['query', 'ancestors', '3002'],
   ['query', 'bad-lines'],
   ['compare', '3000'],
+  ['why', '3000'],
+  ['why', '3001', '--sessions', 'root'],
+  ['why', '3000', '--vs', '3001'],
   ['sql', 'select comm, args from process'],
 ]
 
