@@ -32,7 +32,7 @@ session (id, level) AS (
   SELECT c.id, 1 FROM listener l JOIN process c ON c.parent_id = l.id
 ),
 -- each session's window: its lifetime; an unknown start or exit is the capture's first or last instant
-sw (sid, level, s0, s1) AS (
+sw (sid, level, s0, s1) AS MATERIALIZED (
   SELECT s.id, s.level, coalesce(p.start_ts, b.cs),
     CASE WHEN coalesce(p.exit_ts, b.ce) < coalesce(p.start_ts, b.cs) THEN coalesce(p.start_ts, b.cs) ELSE coalesce(p.exit_ts, b.ce) END
   FROM session s JOIN process p ON p.id = s.id CROSS JOIN bounds b
@@ -47,7 +47,7 @@ m (sid, id, parent_id, head, depth) AS (
 ),
 -- lifetimes clipped to the session's window; unknown start or exit = the window's edge
 -- (a process that exited before its session started, by the printed times, covers nothing)
-iv (sid, id, parent_id, head, depth, a, b) AS (
+iv (sid, id, parent_id, head, depth, a, b) AS MATERIALIZED (
   SELECT sid, id, parent_id, head, depth, a, CASE WHEN b < a THEN a ELSE b END
   FROM (
     SELECT m.sid, m.id, m.parent_id, m.head, m.depth,
@@ -57,7 +57,7 @@ iv (sid, id, parent_id, head, depth, a, b) AS (
   ) x
 ),
 -- every (ancestor, descendant) pair of each session's tree, below the session
-cl (sid, anc, id, depth) AS (
+cl (sid, anc, id, depth) AS MATERIALIZED (
   SELECT sid, id, id, 0 FROM iv WHERE depth > 0
   UNION ALL
   SELECT cl.sid, cl.anc, c.id, cl.depth + 1
@@ -86,11 +86,11 @@ isl AS (
     sum(CASE WHEN reach IS NULL OR a > reach THEN 1 ELSE 0 END) OVER (PARTITION BY sid, grp ORDER BY a, b ROWS UNBOUNDED PRECEDING) AS k
   FROM ord
 ),
-cov (sid, grp, ns) AS (
+cov (sid, grp, ns) AS MATERIALIZED (
   SELECT sid, grp, CAST(sum(e - s) AS BIGINT) FROM (SELECT sid, grp, k, min(a) AS s, max(b) AS e FROM isl GROUP BY sid, grp, k) u GROUP BY sid, grp
 ),
 -- each parent's child that covers most of it
-best (sid, parent_id, id, ns, rn) AS (
+best (sid, parent_id, id, ns, rn) AS MATERIALIZED (
   SELECT n.sid, n.parent_id, n.id, coalesce(c.ns, 0),
     row_number() OVER (PARTITION BY n.sid, n.parent_id ORDER BY coalesce(c.ns, 0) DESC, n.a, n.id)
   FROM iv n LEFT JOIN cov c ON c.sid = n.sid AND c.grp = n.id

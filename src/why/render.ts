@@ -9,6 +9,8 @@ import type { WhyProcess, WhyResult, WhySession } from './index.js'
 
 export interface RenderOptions {
   readonly color?: boolean
+  /** At most this many session blocks (and a server's sessions listed), default 10. */
+  readonly maxSessions?: number
   /** Longest command shown (longer ones keep their start and end). */
   readonly width?: number
 }
@@ -66,8 +68,12 @@ function sessionBlock(s: WhySession, heading: string, o: Required<RenderOptions>
   const server = s.across.length > 0
   if (s.subtrees.length > 0) {
     out.push(server ? '  its sessions, by the wall time they cover:' : '  where the time goes (wall time each subtree covers):')
-    for (const t of s.subtrees) {
+    const shown = server ? s.subtrees.slice(0, o.maxSessions) : s.subtrees
+    for (const t of shown) {
       out.push(`    ${label(t, o.width)}: ${ms(t.ms)} of ${ms(s.wall_ms)} (${percent(t.share)}) ${dim(plural(t.processes, 'process', 'processes'))}`)
+    }
+    if (shown.length < s.subtrees.length) {
+      out.push(`    … ${plural(s.subtrees.length - shown.length, 'more session', 'more sessions')} (--max-sessions ${String(s.subtrees.length)} lists them all)`)
     }
     out.push(`    ${escapeControls(s.comm ?? `pid ${String(s.pid)}`)} itself, ${server ? 'no session running' : 'none of its subtrees running'}: ${ms(s.itself_ms)} (${percent(s.itself_share)})`)
   } else {
@@ -121,16 +127,22 @@ export function round1(n: number): number {
 
 /** The whole answer as text. */
 export function renderWhy(w: WhyResult, options: RenderOptions = {}): string {
-  const o: Required<RenderOptions> = { color: options.color ?? false, width: options.width ?? 60 }
+  const o: Required<RenderOptions> = { color: options.color ?? false, width: options.width ?? 60, maxSessions: options.maxSessions ?? 10 }
   const out: string[] = [escapeControls(`why pid ${String(w.pid)}, capture "${w.capture.name}"`), '']
   const rootIsSession = !w.server
   for (const r of w.roots) {
     out.push(...sessionBlock(r, rootIsSession ? 'session (the root)' : 'root', o, w.runq_captured), '')
   }
   if (!rootIsSession) {
-    w.sessions.forEach((s, i) => {
+    w.sessions.slice(0, o.maxSessions).forEach((s, i) => {
       out.push(...sessionBlock(s, `session ${String(i + 1)} of ${String(w.sessions.length)}`, o, w.runq_captured), '')
     })
+    if (w.sessions.length > o.maxSessions) {
+      out.push(
+        `… ${plural(w.sessions.length - o.maxSessions, 'more session', 'more sessions')} in start order (--max-sessions ${String(w.sessions.length)} shows them all, --json has them all)`,
+        '',
+      )
+    }
   }
   out.push(
     o.color

@@ -12,6 +12,7 @@ interface WhyFlags extends CommonFlags {
   captureB?: string
   sessions?: string
   top: string
+  maxSessions: string
   queries: string[]
   json?: boolean
 }
@@ -37,6 +38,7 @@ export function whyCommand(): Command {
       .option('-b, --capture-b <name>', 'capture of the --vs PID (default: the same as --capture)')
       .option('--sessions <mode>', 'auto (PID\'s direct children when PID is a server, else PID), children or root', 'auto')
       .option('--top <n>', 'self-time, repeat and run-queue rows per session', '5')
+      .option('--max-sessions <n>', 'print at most N sessions (in start order; --json has them all)', '10')
       .option('--queries <dir>', 'also read named queries from DIR (repeatable; may override the five)', (v: string, prev: string[]) => [...prev, v], [] as string[])
       .option('--json', 'print the answer as JSON (see README: "tracedb why")')
       .addHelpText(
@@ -61,6 +63,10 @@ Examples:
     if (!Number.isInteger(top) || top < 1) {
       throw new UsageError(`--top must be a positive whole number, got "${flags.top}"`, { hint: 'e.g. --top 10' })
     }
+    const maxSessions = /^\d+$/.test(flags.maxSessions) ? Number(flags.maxSessions) : NaN
+    if (!Number.isInteger(maxSessions) || maxSessions < 1) {
+      throw new UsageError(`--max-sessions must be a positive whole number, got "${flags.maxSessions}"`, { hint: 'e.g. --max-sessions 50' })
+    }
     if (flags.captureB !== undefined && flags.vs === undefined) {
       throw new UsageError('--capture-b needs --vs PID', { hint: 'e.g. tracedb why 8852 --capture before --vs 9001 --capture-b after' })
     }
@@ -71,7 +77,7 @@ Examples:
       const a = await why(reader, { ...base, pid, capture: flags.capture })
       const color = isTty(process.stdout)
       if (flags.vs === undefined) {
-        process.stdout.write(flags.json ? JSON.stringify(a, null, 2) + '\n' : renderWhy(a, { color }))
+        process.stdout.write(flags.json ? JSON.stringify(a, null, 2) + '\n' : renderWhy(a, { color, maxSessions }))
         return
       }
       const pidB = pidArg(flags.vs, '--vs')
