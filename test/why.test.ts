@@ -9,6 +9,7 @@ import { openStore, type Store } from '../src/store/open.js'
 import { openReader } from '../src/store/reader.js'
 import { why, type WhyResult } from '../src/why/index.js'
 import { renderWhy } from '../src/why/render.js'
+import { matchSubtrees } from '../src/why/vs.js'
 import { runCli } from './helpers/cli.js'
 import { EXECSNOOP_T_U_X_HEADER, EXITSNOOP_T_HEADER, execLine, exitLine } from './helpers/logs.js'
 
@@ -262,6 +263,21 @@ describe('why', () => {
     const noVs = await runCli('why', '100', '--capture-b', 'x', '--db', db)
     expect(noVs.code).toBe(2)
     expect(noVs.stderr).toMatch(/--capture-b needs --vs/)
+  })
+})
+
+describe('--vs pairing', () => {
+  const t = (id: number, command: string, comm: string, ms: number) => ({ pid: id, id, command, comm, fork: false, processes: 1, ms, share: null })
+  test('subtrees pair by command, not by rank; then by command name; the rest is new or gone', () => {
+    const a = [t(1, '/bin/bash', 'bash', 300), t(2, 'sshd', 'sshd', 100), t(3, '/bin/sh -c motd', 'sh', 50), t(4, '/usr/sbin/sshd -f /tmp/a/cfg', 'sshd', 20)]
+    const b = [t(11, 'sshd', 'sshd', 400), t(12, '/bin/bash', 'bash', 200), t(14, '/usr/sbin/sshd -f /tmp/b/cfg', 'sshd', 30), t(15, '/usr/bin/new', 'new', 5)]
+    expect(matchSubtrees(a, b).map((r) => [r.command, r.a?.pid ?? null, r.b?.pid ?? null, r.delta_ms])).toEqual([
+      ['sshd', 2, 11, 300],
+      ['/bin/bash', 1, 12, -100],
+      ['/bin/sh -c motd', 3, null, -50],
+      ['/usr/sbin/sshd -f /tmp/a/cfg', 4, 14, 10],
+      ['/usr/bin/new', null, 15, 5],
+    ])
   })
 })
 
