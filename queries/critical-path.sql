@@ -1,5 +1,5 @@
 -- @name critical-path
--- @description The critical path of each session: from the session down, at each level the child whose subtree covers most of its parent's time (the union of the subtree's lifetimes within the parent's lifetime), down to a process none of whose children covers any of its time: the leaf that did the work. step 0 is the session (ms = its wall time); share is of the session's wall time, of_parent of the parent's lifetime. A session is the root itself (level 0) and, when the root is a server, each of its direct children (level 1): with sessions = auto the root is a server when it started before the capture (seen only as a parent) or when one of its direct children runs the root's own command and has children of its own (sshd's per-connection sshd). Lifetimes are clipped to the session (start to exit): an unknown start or exit is the session's edge, and a session's unknown start or exit the capture's first or last instant seen. ms are rounded from ns, which are exact.
+-- @description The critical path of each session: from the session down, at each level the child whose subtree covers most of its parent's time (the union of the subtree's lifetimes within the parent's lifetime), down to a process none of whose children covers any of its time: the leaf that did the work. step 0 is the session (ms = its wall time); share is of the session's wall time, of_parent of the parent's lifetime. A session is the root itself (level 0) and, when the root is a server, each of its direct children (level 1): with sessions = auto the root is a server when it started before the capture (seen only as a parent) or when one of its direct children runs the root's own command and has children of its own (sshd's per-connection sshd), or two exec'd direct children with children of their own run the same command line (sshd-session). Lifetimes are clipped to the session (start to exit): an unknown start or exit is the session's edge, and a session's unknown start or exit the capture's first or last instant seen. ms are rounded from ns, which are exact.
 -- @param pid integer The root process ID (e.g. the sshd listener)
 -- @param sessions text = auto Which processes are sessions: auto, children (the root's direct children) or root (the root alone)
 WITH RECURSIVE
@@ -22,6 +22,15 @@ listener (id) AS (
         SELECT 1 FROM process c
         WHERE c.parent_id = r.id AND c.comm = r.comm
           AND EXISTS (SELECT 1 FROM process g WHERE g.parent_id = c.id)
+      )
+      -- or two exec'd children with children of their own run the same command line
+      -- (a server whose per-connection program is another one: sshd-session)
+      OR EXISTS (
+        SELECT 1 FROM process c
+        WHERE c.parent_id = r.id AND c.seen_exec = 1 AND c.args IS NOT NULL
+          AND EXISTS (SELECT 1 FROM process g WHERE g.parent_id = c.id)
+        GROUP BY c.args
+        HAVING count(*) >= 2
       )
     ))
 ),

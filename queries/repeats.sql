@@ -1,5 +1,5 @@
 -- @name repeats
--- @description The same executable run again and again in each session's tree: per executable (the file exec'd; forks that never exec'd by command name, marked fork), the number of processes, their lifetimes summed and the longest, with the first PID. Only those run at least twice, most total time first. A session is the root itself (level 0) and, when the root is a server, each of its direct children (level 1): with sessions = auto the root is a server when it started before the capture (seen only as a parent) or when one of its direct children runs the root's own command and has children of its own (sshd's per-connection sshd). Lifetimes are clipped to the session (start to exit): an unknown start or exit is the session's edge, and a session's unknown start or exit the capture's first or last instant seen. ms are rounded from ns, which are exact.
+-- @description The same executable run again and again in each session's tree: per executable (the file exec'd; forks that never exec'd by command name, marked fork), the number of processes, their lifetimes summed and the longest, with the first PID. Only those run at least twice, most total time first. A session is the root itself (level 0) and, when the root is a server, each of its direct children (level 1): with sessions = auto the root is a server when it started before the capture (seen only as a parent) or when one of its direct children runs the root's own command and has children of its own (sshd's per-connection sshd), or two exec'd direct children with children of their own run the same command line (sshd-session). Lifetimes are clipped to the session (start to exit): an unknown start or exit is the session's edge, and a session's unknown start or exit the capture's first or last instant seen. ms are rounded from ns, which are exact.
 -- @param pid integer The root process ID (e.g. the sshd listener)
 -- @param sessions text = auto Which processes are sessions: auto, children (the root's direct children) or root (the root alone)
 WITH RECURSIVE
@@ -22,6 +22,15 @@ listener (id) AS (
         SELECT 1 FROM process c
         WHERE c.parent_id = r.id AND c.comm = r.comm
           AND EXISTS (SELECT 1 FROM process g WHERE g.parent_id = c.id)
+      )
+      -- or two exec'd children with children of their own run the same command line
+      -- (a server whose per-connection program is another one: sshd-session)
+      OR EXISTS (
+        SELECT 1 FROM process c
+        WHERE c.parent_id = r.id AND c.seen_exec = 1 AND c.args IS NOT NULL
+          AND EXISTS (SELECT 1 FROM process g WHERE g.parent_id = c.id)
+        GROUP BY c.args
+        HAVING count(*) >= 2
       )
     ))
 ),

@@ -1,5 +1,5 @@
 -- @name runq-wait
--- @description Run-queue wait of each session's processes (runqslower: a thread that waited on a CPU run queue longer than the tool's threshold before it ran): per session a total row (processes that waited, waits, microseconds), then one row per process, most wait first. runqslower prints thread IDs: a wait is counted for the process whose PID equals the TID (its main thread, or a single-threaded process); waits shorter than the threshold are not in the log. When runqslower was not captured, one status row per session says so. A session is the root itself (level 0) and, when the root is a server, each of its direct children (level 1): with sessions = auto the root is a server when it started before the capture (seen only as a parent) or when one of its direct children runs the root's own command and has children of its own (sshd's per-connection sshd). 
+-- @description Run-queue wait of each session's processes (runqslower: a thread that waited on a CPU run queue longer than the tool's threshold before it ran): per session a total row (processes that waited, waits, microseconds), then one row per process, most wait first. runqslower prints thread IDs: a wait is counted for the process whose PID equals the TID (its main thread, or a single-threaded process); waits shorter than the threshold are not in the log. When runqslower was not captured, one status row per session says so. A session is the root itself (level 0) and, when the root is a server, each of its direct children (level 1): with sessions = auto the root is a server when it started before the capture (seen only as a parent) or when one of its direct children runs the root's own command and has children of its own (sshd's per-connection sshd), or two exec'd direct children with children of their own run the same command line (sshd-session). 
 -- @param pid integer The root process ID (e.g. the sshd listener)
 -- @param sessions text = auto Which processes are sessions: auto, children (the root's direct children) or root (the root alone)
 WITH RECURSIVE
@@ -22,6 +22,15 @@ listener (id) AS (
         SELECT 1 FROM process c
         WHERE c.parent_id = r.id AND c.comm = r.comm
           AND EXISTS (SELECT 1 FROM process g WHERE g.parent_id = c.id)
+      )
+      -- or two exec'd children with children of their own run the same command line
+      -- (a server whose per-connection program is another one: sshd-session)
+      OR EXISTS (
+        SELECT 1 FROM process c
+        WHERE c.parent_id = r.id AND c.seen_exec = 1 AND c.args IS NOT NULL
+          AND EXISTS (SELECT 1 FROM process g WHERE g.parent_id = c.id)
+        GROUP BY c.args
+        HAVING count(*) >= 2
       )
     ))
 ),

@@ -1,5 +1,5 @@
 -- @name time-split
--- @description Where each session's wall time goes: the subtrees under it (one per direct child) ranked by the wall time they cover, the union of their processes' lifetimes within the session, in ms and as a share of the session's wall time. A session is the root itself (level 0) and, when the root is a server, each of its direct children (level 1): with sessions = auto the root is a server when it started before the capture (seen only as a parent) or when one of its direct children runs the root's own command and has children of its own (sshd's per-connection sshd). Lifetimes are clipped to the session (start to exit): an unknown start or exit is the session's edge, and a session's unknown start or exit the capture's first or last instant seen. kind: session (its wall time; start_known 0: it started before the capture, exit_known 0: no exit seen), subtree (rank 1 covers most), itself (the session with none of its children running), across (level 0 only: the subtrees of all level-1 sessions grouped by command name, ms summed, share of the sessions' summed wall time). ms are rounded from ns, which are exact.
+-- @description Where each session's wall time goes: the subtrees under it (one per direct child) ranked by the wall time they cover, the union of their processes' lifetimes within the session, in ms and as a share of the session's wall time. A session is the root itself (level 0) and, when the root is a server, each of its direct children (level 1): with sessions = auto the root is a server when it started before the capture (seen only as a parent) or when one of its direct children runs the root's own command and has children of its own (sshd's per-connection sshd), or two exec'd direct children with children of their own run the same command line (sshd-session). Lifetimes are clipped to the session (start to exit): an unknown start or exit is the session's edge, and a session's unknown start or exit the capture's first or last instant seen. kind: session (its wall time; start_known 0: it started before the capture, exit_known 0: no exit seen), subtree (rank 1 covers most), itself (the session with none of its children running), across (level 0 only: the subtrees of all level-1 sessions grouped by command name, ms summed, share of the sessions' summed wall time). ms are rounded from ns, which are exact.
 -- @param pid integer The root process ID (e.g. the sshd listener)
 -- @param sessions text = auto Which processes are sessions: auto, children (the root's direct children) or root (the root alone)
 WITH RECURSIVE
@@ -22,6 +22,15 @@ listener (id) AS (
         SELECT 1 FROM process c
         WHERE c.parent_id = r.id AND c.comm = r.comm
           AND EXISTS (SELECT 1 FROM process g WHERE g.parent_id = c.id)
+      )
+      -- or two exec'd children with children of their own run the same command line
+      -- (a server whose per-connection program is another one: sshd-session)
+      OR EXISTS (
+        SELECT 1 FROM process c
+        WHERE c.parent_id = r.id AND c.seen_exec = 1 AND c.args IS NOT NULL
+          AND EXISTS (SELECT 1 FROM process g WHERE g.parent_id = c.id)
+        GROUP BY c.args
+        HAVING count(*) >= 2
       )
     ))
 ),

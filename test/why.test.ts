@@ -50,6 +50,12 @@ function syntheticCapture(): string {
       execLine('10:00:01', 204, 202, 'step', '/usr/bin/step 2'),
       execLine('10:00:01', 205, 202, 'late', '/usr/bin/late'),
       execLine('10:00:03', 301, 300, 'x', '/usr/bin/x'),
+      // a server whose per-connection program is another executable (like sshd-session)
+      execLine('10:00:02', 400, 1, 'srv', '/usr/sbin/srv'),
+      execLine('10:00:02', 401, 400, 'srv-session', '/usr/lib/srv-session -R'),
+      execLine('10:00:02', 402, 400, 'srv-session', '/usr/lib/srv-session -R'),
+      execLine('10:00:02', 403, 401, 'sh', '/bin/sh'),
+      execLine('10:00:02', 404, 402, 'sh', '/bin/sh'),
     ].join('\n') + '\n',
   )
   writeFileSync(
@@ -65,6 +71,11 @@ function syntheticCapture(): string {
       exitLine('10:00:03.000', 302, 300, 'server', 0.2),
       exitLine('10:00:03.500', 303, 300, 'server', 0.2),
       exitLine('10:00:04.000', 300, 100, 'server', 1.5),
+      exitLine('10:00:02.500', 403, 401, 'sh', 0.2),
+      exitLine('10:00:02.600', 401, 400, 'srv-session', 0.5),
+      exitLine('10:00:03.000', 404, 402, 'sh', 0.2),
+      exitLine('10:00:03.100', 402, 400, 'srv-session', 0.5),
+      exitLine('10:00:03.500', 400, 1, 'srv', 1.5),
     ].join('\n') + '\n',
   )
   writeFileSync(
@@ -181,6 +192,17 @@ describe('named queries on a capture computed by hand', () => {
       ['process', 204, 2, 750, 0.75],
     ])
     expect(run('runq-wait', '100').filter((r) => r.session_pid === 300).map((r) => [r.kind, r.waits])).toEqual([['total', 0]])
+  })
+
+  test('sessions: two exec\'d children with children running the same command line make the root a server', () => {
+    expect(new Set(run('time-split', '400').map((r) => r.session_pid))).toEqual(new Set([400, 401, 402]))
+    expect(run('time-split', '400').filter((r) => r.kind === 'session').map((r) => [r.pid, r.level, r.wall_ms])).toEqual([
+      [400, 0, 1500],
+      [401, 1, 500],
+      [402, 1, 500],
+    ])
+    // 202 (sh -c work) runs three children, none of which has children: 202 is a session
+    expect(new Set(run('time-split', '202').map((r) => r.session_pid))).toEqual(new Set([202]))
   })
 
   test('sessions: auto takes a root that is a session as the only one; children and root force it', () => {
