@@ -51,7 +51,7 @@ export function rootLabel(s: WhySession, width = 60): string {
 const ms = (n: number): string => `${String(n)} ms`
 const plural = (n: number, one: string, many: string): string => `${String(n)} ${n === 1 ? one : many}`
 
-function sessionBlock(s: WhySession, heading: string, o: Required<RenderOptions>, runqCaptured: boolean): string[] {
+function sessionBlock(s: WhySession, heading: string, o: Required<RenderOptions>, runqCaptured: boolean, server: boolean): string[] {
   const b = (t: string): string => (o.color ? pc.bold(t) : t)
   const dim = (t: string): string => (o.color ? pc.dim(t) : t)
   const out: string[] = []
@@ -59,13 +59,12 @@ function sessionBlock(s: WhySession, heading: string, o: Required<RenderOptions>
   const startNote = s.started_before_capture ? ', from the start of the capture' : ''
   out.push(b(`${heading}: ${rootLabel(s, o.width)}`))
   out.push(`  wall time ${ms(s.wall_ms)}${startNote}${wallNote}, ${plural(s.processes, 'process', 'processes')}`)
-  if (s.across.length > 0) {
+  if (server && s.across.length > 0) {
     out.push('  across its sessions, by command (ms summed over the sessions):')
     for (const a of s.across) {
       out.push(`    ${escapeControls(a.comm)}: ${ms(a.ms)} of ${ms(a.of_ms)} (${percent(a.share)}) ${dim(`in ${plural(a.sessions, 'session', 'sessions')}, ${plural(a.processes, 'process', 'processes')}`)}`)
     }
   }
-  const server = s.across.length > 0
   if (s.subtrees.length > 0) {
     out.push(server ? '  its sessions, by the wall time they cover:' : '  where the time goes (wall time each subtree covers):')
     const shown = server ? s.subtrees.slice(0, o.maxSessions) : s.subtrees
@@ -131,11 +130,11 @@ export function renderWhy(w: WhyResult, options: RenderOptions = {}): string {
   const out: string[] = [escapeControls(`why pid ${String(w.pid)}, capture "${w.capture.name}"`), '']
   const rootIsSession = !w.server
   for (const r of w.roots) {
-    out.push(...sessionBlock(r, rootIsSession ? 'session (the root)' : 'root', o, w.runq_captured), '')
+    out.push(...sessionBlock(r, rootIsSession ? 'session (the root)' : 'root', o, w.runq_captured, !rootIsSession), '')
   }
   if (!rootIsSession) {
     w.sessions.slice(0, o.maxSessions).forEach((s, i) => {
-      out.push(...sessionBlock(s, `session ${String(i + 1)} of ${String(w.sessions.length)}`, o, w.runq_captured), '')
+      out.push(...sessionBlock(s, `session ${String(i + 1)} of ${String(w.sessions.length)}`, o, w.runq_captured, false), '')
     })
     if (w.sessions.length > o.maxSessions) {
       out.push(
