@@ -8,7 +8,7 @@ import { bindParams, resolveCapture, runQuery, type Value } from '../src/queries
 import { openStore, type Store } from '../src/store/open.js'
 import { openReader } from '../src/store/reader.js'
 import { why, type WhyResult } from '../src/why/index.js'
-import { renderWhy } from '../src/why/render.js'
+import { readableCommand, renderWhy } from '../src/why/render.js'
 import { matchSubtrees } from '../src/why/vs.js'
 import { runCli } from './helpers/cli.js'
 import { EXECSNOOP_T_U_X_HEADER, EXITSNOOP_T_HEADER, execLine, exitLine } from './helpers/logs.js'
@@ -260,7 +260,7 @@ describe('why', () => {
     const text = renderWhy(result)
     expect(text).toContain('root: pid 100, started before the capture')
     expect(text).toContain('session 1 of 2: server 200 (fork)')
-    expect(text).toContain('    sh 202: /bin/sh -c work: 550 ms of 1000 ms (55%) 4 processes')
+    expect(text).toContain('    sh 202: sh -c work: 550 ms of 1000 ms (55%) 4 processes')
     expect(text).toContain('    server itself, none of its subtrees running: 250 ms (25%)')
     expect(text).toContain('└ step 204: /usr/bin/step 2 200 ms (40% of its parent)')
     expect(text).toContain('/usr/bin/step ×2: 350 ms in total, longest 200 ms')
@@ -285,6 +285,17 @@ describe('why', () => {
     const noVs = await runCli('why', '100', '--capture-b', 'x', '--db', db)
     expect(noVs.code).toBe(2)
     expect(noVs.stderr).toMatch(/--capture-b needs --vs/)
+  })
+})
+
+describe('readable commands', () => {
+  test('sh -c and env wrappers are dropped for display only', () => {
+    expect(readableCommand('/bin/sh -c /usr/bin/env -i PATH=/usr/local/sbin:/usr/bin run-parts --lsbsysinit /etc/update-motd.d')).toBe(
+      'sh -c run-parts --lsbsysinit /etc/update-motd.d',
+    )
+    expect(readableCommand('/bin/bash -c echo hi')).toBe('bash -c echo hi')
+    expect(readableCommand('/usr/bin/env -i A=1 x')).toBe('/usr/bin/env -i A=1 x')
+    expect(readableCommand('/usr/bin/bash /root/.pyenv/libexec/pyenv-init -')).toBe('/usr/bin/bash /root/.pyenv/libexec/pyenv-init -')
   })
 })
 
@@ -421,6 +432,6 @@ describe('why on the real capture examples/ssh-login', () => {
     }
     const text = await runCli('why', sshdPid('ssh-login'), '--db', realDb, '--capture', 'before', '--vs', sshdPid('ssh-login-nopam'), '--capture-b', 'after')
     expect(text.stdout).toMatch(/session 1: A sshd 8858/)
-    expect(text.stdout).toMatch(/\/bin\/sh -c .*update-motd\.d.* +8860 \/ — .* gone/)
+    expect(text.stdout).toMatch(/ {2}sh -c run-parts .*update-motd\.d.* +8860 \/ — .* gone/)
   })
 })

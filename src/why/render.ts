@@ -34,16 +34,29 @@ export function shortCommand(raw: string, max = 60): string {
   return `${escapeControls(chars.slice(0, head).join(''))}…${escapeControls(chars.slice(chars.length - tail).join(''))}`
 }
 
+/**
+ * A command line as a person names it: `sh -c` and `env -i VAR=...`
+ * wrappers dropped, so `/bin/sh -c /usr/bin/env -i PATH=/usr/bin run-parts
+ * /etc/update-motd.d` reads `sh -c run-parts /etc/update-motd.d`. For
+ * display only: `--json` keeps the command as exec'd.
+ */
+export function readableCommand(command: string): string {
+  const shell = /^(?:\S*\/)?(sh|bash|dash|zsh) -c (.+)$/s.exec(command)
+  if (!shell) return command
+  const inner = (shell[2] ?? '').replace(/^(?:\S*\/)?env(?: -i)?(?: [A-Za-z_][A-Za-z0-9_]*=\S*)* /, '')
+  return `${shell[1] ?? 'sh'} -c ${inner}`
+}
+
 /** "bash 8864" or "sshd 8859 (fork)"; with the arguments when they say more than the name. */
-export function label(p: WhyProcess, width = 60, withArgs = true): string {
+export function label(p: WhyProcess, width = 72, withArgs = true): string {
   const name = escapeControls(p.comm ?? '?')
   const base = `${name} ${String(p.pid)}${p.fork ? ' (fork)' : ''}`
   if (!withArgs || p.fork || p.command === '' || p.command === p.comm) return base
-  return `${base}: ${shortCommand(p.command, width)}`
+  return `${base}: ${shortCommand(readableCommand(p.command), width)}`
 }
 
 /** The root's name: "pid 8852, started before the capture" when it was never seen starting. */
-export function rootLabel(s: WhySession, width = 60): string {
+export function rootLabel(s: WhySession, width = 72): string {
   if (s.started_before_capture) return `pid ${String(s.pid)}, started before the capture${s.comm ? ` (${escapeControls(s.comm)})` : ''}`
   return label(s, width)
 }
@@ -126,7 +139,7 @@ export function round1(n: number): number {
 
 /** The whole answer as text. */
 export function renderWhy(w: WhyResult, options: RenderOptions = {}): string {
-  const o: Required<RenderOptions> = { color: options.color ?? false, width: options.width ?? 60, maxSessions: options.maxSessions ?? 10 }
+  const o: Required<RenderOptions> = { color: options.color ?? false, width: options.width ?? 72, maxSessions: options.maxSessions ?? 10 }
   const out: string[] = [escapeControls(`why pid ${String(w.pid)}, capture "${w.capture.name}"`), '']
   const rootIsSession = !w.server
   for (const r of w.roots) {

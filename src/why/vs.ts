@@ -8,7 +8,7 @@
 import pc from 'picocolors'
 import { escapeControls } from '../cli/sanitize.js'
 import type { WhyResult, WhySession, WhySubtree } from './index.js'
-import { percent, rootLabel, shortCommand } from './render.js'
+import { percent, readableCommand, rootLabel, shortCommand } from './render.js'
 
 export interface VsRow {
   readonly command: string
@@ -154,7 +154,7 @@ export function renderVs(v: WhyVs, options: { color?: boolean; width?: number } 
     const rows = [['  subtree', 'pids', 'A', 'B', 'change']]
     for (const r of s.subtrees) {
       rows.push([
-        `  ${shortCommand(r.command, width)}${r.fork ? ' (fork)' : ''}`,
+        `  ${shortCommand(readableCommand(r.command), width)}${r.fork ? ' (fork)' : ''}`,
         `${r.a ? String(r.a.pid) : '—'} / ${r.b ? String(r.b.pid) : '—'}`,
         cellMs(r.a),
         cellMs(r.b),
