@@ -404,6 +404,9 @@ describe('why on the real capture examples/ssh-login', () => {
     for (const session of [...w.roots, ...w.sessions]) {
       const mine = split.filter((r) => r.session_id === session.id)
       expect(mine.find((r) => r.kind === 'session')?.wall_ms).toBe(session.wall_ms)
+      expect(mine.find((r) => r.kind === 'session')?.processes).toBe(session.processes)
+      expect(mine.find((r) => r.kind === 'itself')?.ms).toBe(session.itself_ms)
+      expect(session.across.map((a) => [a.comm, a.ms, a.of_ms])).toEqual(mine.filter((r) => r.kind === 'across').map((r) => [r.comm, r.ms, r.of_ms]))
       expect(session.subtrees.map((t) => [t.id, t.ms, t.share])).toEqual(mine.filter((r) => r.kind === 'subtree').map((r) => [r.id, r.ms, r.share]))
       expect(session.critical_path.map((t) => [t.id, t.ms])).toEqual(path.filter((r) => r.session_id === session.id).map((r) => [r.id, r.ms]))
       expect(session.self.map((t) => [t.id, t.ms])).toEqual(
