@@ -265,6 +265,9 @@ export async function record(options: RecordOptions): Promise<CaptureJson> {
     const log = join(options.dir, `${name}.log`)
     const fd = openSync(log, 'w')
     const [cmd = '', ...args] = where.command
+    // taken right before the spawn: a clock counting from the tool's start
+    // (execsnoop -t) starts a few ms after it
+    const startedUtc = new Date().toISOString()
     const child = spawn(cmd, args, { stdio: ['ignore', fd, fd], env: { ...process.env, ...where.env } })
     closeSync(fd)
     const entry = {
@@ -277,7 +280,7 @@ export async function record(options: RecordOptions): Promise<CaptureJson> {
         version: packageVersion(where.path),
         command: where.command,
         log: `${name}.log`,
-        started_utc: new Date().toISOString(),
+        started_utc: startedUtc,
         header_utc: null as string | null,
       },
     }
