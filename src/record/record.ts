@@ -329,7 +329,11 @@ export async function record(options: RecordOptions): Promise<CaptureJson> {
   }
 
   status(`recording into ${options.dir} for ${String(Math.round(options.durationMs / 1000))} s (Ctrl-C to stop early)`)
-  await Promise.race([sleep(options.durationMs), options.stopSignal ?? new Promise(() => undefined)])
+  // the duration's timer is cleared when the user stops early: left running,
+  // it would keep tracedb alive until the whole duration had passed
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([new Promise<void>((ok) => (timer = setTimeout(ok, options.durationMs))), options.stopSignal ?? new Promise(() => undefined)])
+  clearTimeout(timer)
 
   // SIGINT flushes the tools' buffers; SIGTERM/SIGKILL would lose them.
   for (const r of live) r.child.kill('SIGINT')
