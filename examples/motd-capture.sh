@@ -92,10 +92,12 @@ done
 grep -q '^recording into' "$SAVED/record.err" || { echo "tracedb record did not start in 30 s:" >&2; cat "$SAVED/record.err" >&2; exit 1; }
 sleep 1
 
+echo "load average before the logins: $(cat /proc/loadavg)"
 rc=0
 # the workload in the cgroup: it and everything it starts (sshd, the sessions)
 bash -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' _ "$CG" "$HERE/login-workload.sh" "$OUT" || rc=$?
 sleep 1.5   # let the last exits and TCP closes be printed
+echo "load average after the logins: $(cat /proc/loadavg)"
 
 kill -INT "$REC_PID"
 wait "$REC_PID" || rc=$?
