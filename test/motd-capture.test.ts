@@ -20,7 +20,7 @@ interface Capture {
   readonly dir: string
   readonly listener: number
   readonly store: Store
-  readonly files: { format: string | null; bad: number; records: number }[]
+  readonly files: readonly { format: string | null; bad: number; records: number }[]
 }
 
 async function load(name: string): Promise<Capture> {
