@@ -37,11 +37,79 @@ while :; do sleep 0.05; done
     expect(Object.keys(meta.tools)).toEqual(['execsnoop'])
     expect(meta.failed.exitsnoop).toMatch(/exited at start: libbpf: failed to load object exitsnoop_bpf/)
     expect(meta.failed.tcpstates).toMatch(/not installed/)
-    expect(meta.tools.execsnoop?.command).toEqual(['stdbuf', '-oL', join(sbin, 'execsnoop'), '-T', '-U', '-x'])
+    // the best clock: wall second (-T) and ms since the tool started (-t)
+    expect(meta.tools.execsnoop?.command).toEqual(['stdbuf', '-oL', join(sbin, 'execsnoop'), '-T', '-t', '-U', '-x'])
+    // the tool's start and its header's appearance, to the ms, in that order
+    const run = meta.tools.execsnoop!
+    expect(run.started_utc).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
+    expect(run.header_utc).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
+    expect(Date.parse(run.header_utc!)).toBeGreaterThanOrEqual(Date.parse(run.started_utc))
     expect(readFileSync(join(dir, 'execsnoop.log'), 'utf8')).toMatch(/4242/) // the row printed at SIGINT was kept
     expect(JSON.parse(readFileSync(join(dir, 'capture.json'), 'utf8'))).toMatchObject({ tz: expect.any(String), start_utc: meta.start_utc })
     expect(messages.join('\n')).toMatch(/exitsnoop: FAILED/)
   })
+
+  test('stand-in tools: --cgroup goes to the tools that filter by cgroup, a flag the tool offers is used, a bad cgroup is refused', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'tracedb-rec-cg-'))
+    const sbin = join(root, 'sbin')
+    mkdirSync(sbin)
+    // each stand-in prints its arguments into its log's first line, then a header
+    const standIn = (header: string, help: string) => `#!/bin/bash
+if [[ $1 == --help ]]; then printf '%s\\n' '${help}'; exit 0; fi
+echo "args: $*"
+echo '${header}'
+trap 'exit 0' INT
+while :; do sleep 0.05; done
+`
+    writeFileSync(join(sbin, 'execsnoop'), standIn('PCOMM            PID    PPID   RET ARGS', ''))
+    writeFileSync(join(sbin, 'runqslower'), standIn('TIME     COMM             TID           LAT(us)', ''))
+    // a biosnoop whose --help offers -t (libbpf-tools >= 0.28)
+    writeFileSync(join(sbin, 'biosnoop'), standIn('TIMESTAMP    COMM           PID     DISK    T    SECTOR     BYTES   LAT(ms)', '  -t, --timestamp            Include timestamp on output'))
+    for (const f of ['execsnoop', 'runqslower', 'biosnoop']) chmodSync(join(sbin, f), 0o755)
+    const cgroup = join(root, 'cg')
+    mkdirSync(cgroup)
+    const dir = join(root, 'logs')
+    await expect(record({ dir, durationMs: 100, tools: ['execsnoop'], sbin, cgroup })).rejects.toThrow(/not a cgroup v2 directory/)
+    writeFileSync(join(cgroup, 'cgroup.procs'), '')
+    const messages: string[] = []
+    const meta = await record({ dir, durationMs: 300, tools: ['execsnoop', 'runqslower', 'biosnoop'], sbin, cgroup, onStatus: (m) => messages.push(m) })
+    expect(meta.cgroup).toBe(cgroup)
+    expect(meta.tools.execsnoop?.command.slice(3)).toEqual(['-T', '-t', '-U', '-x', '-c', cgroup])
+    expect(meta.tools.biosnoop?.command.slice(3)).toEqual(['-t', '-c', cgroup])
+    // runqslower cannot filter by cgroup: it traces everything, and says so
+    expect(meta.tools.runqslower?.command.slice(3)).toEqual(['-P', '1000'])
+    expect(messages).toContain('runqslower: traces every process (it has no cgroup filter)')
+    expect(readFileSync(join(dir, 'execsnoop.log'), 'utf8').split('\n')[0]).toBe(`args: -T -t -U -x -c ${cgroup}`)
+  })
+
+  test('stopped early, record ends and its process exits: no timer of a long --duration left running', async ({ onTestFinished }) => {
+    requireBuiltCli()
+    const root = mkdtempSync(join(tmpdir(), 'tracedb-rec-stop-'))
+    const sbin = join(root, 'sbin')
+    mkdirSync(sbin)
+    writeFileSync(join(sbin, 'execsnoop'), "#!/bin/bash\necho 'PCOMM            PID    PPID   RET ARGS'\ntrap 'exit 0' INT\nwhile :; do sleep 0.05; done\n")
+    chmodSync(join(sbin, 'execsnoop'), 0o755)
+    // a 10-minute recording, stopped as soon as it started; the process must end
+    const script = `
+      import { record } from ${JSON.stringify(join(import.meta.dirname, '..', '..', 'dist', 'record', 'record.js'))}
+      let stop
+      const stopSignal = new Promise((ok) => (stop = ok))
+      const meta = await record({ dir: ${JSON.stringify(join(root, 'logs'))}, durationMs: 600000, tools: ['execsnoop'], sbin: ${JSON.stringify(sbin)}, stopSignal,
+        onStatus: (m) => { if (m.startsWith('recording into')) stop() } })
+      console.log('recorded', Object.keys(meta.tools).join())
+    `
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] })
+    // should it hang (the bug), it must not outlive the test
+    onTestFinished(() => {
+      if (child.exitCode === null) child.kill('SIGKILL')
+    })
+    let out = ''
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()))
+    child.stderr.on('data', (b: Buffer) => (out += b.toString()))
+    const code = await new Promise<number | null>((ok) => child.once('exit', ok))
+    expect(code, out).toBe(0)
+    expect(out).toMatch(/recorded execsnoop/)
+  }, 60_000)
 
   test('for real: record execsnoop + exitsnoop around a workload; ingest has zero bad lines and absolute times', async ({ skip }) => {
     skip(why !== undefined, why)
@@ -72,7 +140,7 @@ while :; do sleep 0.05; done
       skip(why !== undefined, why)
       const root = mkdtempSync(join(tmpdir(), 'tracedb-rec-all-'))
       const dir = join(root, 'logs')
-      const tools = ['execsnoop', 'exitsnoop', 'tcpstates', 'tcplife', 'opensnoop', 'killsnoop', 'drsnoop']
+      const tools = ['execsnoop', 'exitsnoop', 'tcpstates', 'tcplife', 'opensnoop', 'killsnoop', 'drsnoop', 'runqslower']
       const recording = record({ dir, durationMs: 3500, tools })
       await new Promise((ok) => setTimeout(ok, 2000))
       // a TCP connection over loopback, served and closed by this test
@@ -91,7 +159,7 @@ while :; do sleep 0.05; done
       const recorded = Object.keys(meta.tools).sort()
       expect(recorded).toEqual(expect.arrayContaining(['execsnoop', 'exitsnoop', 'tcpstates', 'tcplife']))
       // the libbpf tools that attach on this kind of kernel must not silently go missing
-      for (const [tool, bin] of [['opensnoop', 'opensnoop'], ['killsnoop', 'sigsnoop']]) if (existsSync(`/usr/sbin/${bin}`)) expect(recorded).toContain(tool)
+      for (const [tool, bin] of [['opensnoop', 'opensnoop'], ['killsnoop', 'sigsnoop'], ['runqslower', 'runqslower']]) if (existsSync(`/usr/sbin/${bin}`)) expect(recorded).toContain(tool)
       const store = openStore(join(root, 'r.db'))
       try {
         const r = await ingest(store, { paths: [dir] })
@@ -108,6 +176,17 @@ while :; do sleep 0.05; done
         expect(rows.every((x) => typeof x.handshake_ms === 'number')).toBe(true)
         if (recorded.includes('opensnoop')) {
           expect(Number(store.sqlite.prepare("SELECT count(*) FROM opensnoop_event WHERE path = '/etc/hostname'").pluck().get())).toBeGreaterThan(0)
+        }
+        // execsnoop -T -t: the ms since the tool started are in every row, and
+        // that clock starts between capture.json's started_utc and header_utc
+        const execRows = store.sqlite.prepare('SELECT ts, elapsed_s FROM execsnoop_event').all() as { ts: number; elapsed_s: number | null }[]
+        expect(execRows.length).toBeGreaterThan(0)
+        expect(execRows.filter((x) => x.elapsed_s === null)).toEqual([])
+        const run = meta.tools.execsnoop!
+        for (const x of execRows) {
+          const wallSecond = Math.floor(Number(x.ts) / 1e9) * 1000
+          expect(Date.parse(run.started_utc)).toBeLessThanOrEqual(wallSecond + 1000 - x.elapsed_s! * 1000 + 0.5)
+          expect(wallSecond - x.elapsed_s! * 1000 - 0.5).toBeLessThanOrEqual(Date.parse(run.header_utc!))
         }
         if (recorded.includes('killsnoop')) {
           expect(Number(store.sqlite.prepare('SELECT count(*) FROM killsnoop_event WHERE sig = 15').pluck().get())).toBeGreaterThan(0)

@@ -21,6 +21,7 @@ interface RecordFlags extends CommonFlags {
   duration: number
   tools?: string
   bccTools?: string
+  cgroup?: string
   watch?: boolean
 }
 
@@ -34,10 +35,18 @@ export function recordCommand(): Command {
       .option('-d, --duration <time>', 'how long to trace: 15s, 2m, ... (Ctrl-C stops early)', parseDuration, 15_000)
       .option('-t, --tools <list>', `comma-separated tools (default: ${DEFAULT_TOOLS.join(',')}; known: ${RECIPES.map((r) => r.name).join(',')})`)
       .option('--bcc-tools <dir>', 'a bcc tools/ directory to take the Python tools from')
+      .option('--cgroup <dir>', 'a cgroup v2 directory: execsnoop, exitsnoop and biosnoop (libbpf) trace only its processes, e.g. a workload on a shared machine; the other tools trace everything')
       .option('-w, --watch', 'ingest live into --db while recording (without --watch, an explicit --db gets the capture when recording ends)')
       .addHelpText(
         'after',
         `
+Each tool runs with the flags that give its best clock: execsnoop -T -t
+(the wall-clock second and ms since the tool started; capture.json keeps
+each tool's start, started_utc and header_utc, to the ms, which anchor it),
+exitsnoop -t, tcpstates -T, tcplife -T, opensnoop -T, runqslower -P 1000
+(run-queue waits of 1 ms or more, and the task that held the CPU); drsnoop,
+filelife and sigsnoop always print HH:MM:SS.
+
 Examples:
   $ sudo tracedb record ./logs --duration 30s
   $ sudo tracedb record ./logs --tools execsnoop,exitsnoop,tcpstates --watch
@@ -76,6 +85,7 @@ Examples:
         durationMs: flags.duration,
         ...(flags.tools !== undefined ? { tools: flags.tools.split(',').map((t) => t.trim()).filter(Boolean) } : {}),
         ...(flags.bccTools !== undefined ? { bccTools: flags.bccTools } : {}),
+        ...(flags.cgroup !== undefined ? { cgroup: flags.cgroup } : {}),
         // statuses quote the tools' own stderr
         onStatus: (m) => process.stderr.write(`${escapeLines(m)}\n`),
         stopSignal,
