@@ -1,5 +1,5 @@
 -- @name timeline
--- @description Every tool's events of the capture merged in time order (execs, exits, forks derived from exitsnoop AGE, TCP transitions and sessions, connects, accepts, block I/O, reclaim stalls, short-lived files, shared memory, fd passing, opens, signals), one line each with a short description and the log_line id of its raw line; only those of the process tree of PID (every instance of PID and its descendants) when PID is given. Events of one process keep their causal order (start, exec, ..., exit) even when the tools print times at different precisions: the sort clamps a printed time into the process's [start, exit] when it lies at most 2 s outside; time_utc stays the printed time.
+-- @description Every tool's events of the capture merged in time order (execs, exits, forks derived from exitsnoop AGE, TCP transitions and sessions, connects, accepts, block I/O, reclaim stalls, short-lived files, shared memory, fd passing, opens, signals), one line each with a short description and the log_line id of its raw line; only those of the process tree of PID (every instance of PID and its descendants) when PID is given. Events of one process keep their causal order (start, exec, ..., exit) even when the tools print times at different precisions: the sort clamps a printed time into the process's [start, exit] when it lies at most 2 s outside; time_utc stays the printed time, except a whole-second exit refined to its process's placed exit (start + AGE, when execsnoop -T -t printed its exec to the ms; precision then says 10ms).
 -- @param pid integer = null Only the tree of this process ID (all instances of it and their descendants); none: the whole capture
 -- @param limit integer = 1000 At most this many rows (-1: all)
 WITH RECURSIVE tree (id, depth) AS (
@@ -32,7 +32,12 @@ ev (line_id, process_id, ts, ts_precision, tool, pid, comm, event, kind_rank) AS
   FROM execsnoop_event e
   WHERE +e.capture_id = :capture AND (:pid IS NULL OR e.process_id IN (SELECT id FROM tree))
   UNION ALL
-  SELECT e.line_id, e.process_id, e.ts, e.ts_precision, 'exitsnoop', e.pid, e.comm,
+  -- a process's exit at its placed time (process.exit_ts: start + AGE when
+  -- its exec was printed to the ms), when that is more precise than printed
+  SELECT e.line_id, e.process_id,
+    CASE WHEN px.exit_precision IN ('ms', '10ms', '100ms') AND e.ts_precision = 's' THEN px.exit_ts ELSE e.ts END,
+    CASE WHEN px.exit_precision IN ('ms', '10ms', '100ms') AND e.ts_precision = 's' THEN px.exit_precision ELSE e.ts_precision END,
+    'exitsnoop', e.pid, e.comm,
     CASE WHEN e.tid IS NOT NULL AND e.tid <> e.pid THEN 'thread ' || e.tid || ' ' ELSE '' END
       || CASE
         WHEN e.signal IS NOT NULL THEN 'killed by signal ' || e.signal || coalesce(' (' || e.signal_name || ')', '')
@@ -43,6 +48,7 @@ ev (line_id, process_id, ts, ts_precision, tool, pid, comm, event, kind_rank) AS
       || coalesce(' after ' || e.age_s || 's', ''),
     3
   FROM exitsnoop_event e
+  LEFT JOIN process px ON px.id = e.process_id AND (e.tid IS NULL OR e.tid = e.pid)
   WHERE +e.capture_id = :capture AND (:pid IS NULL OR e.process_id IN (SELECT id FROM tree))
   UNION ALL
   SELECT e.line_id, e.process_id, e.ts, e.ts_precision, 'tcpstates', e.pid, e.comm,

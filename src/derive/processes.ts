@@ -9,6 +9,7 @@ import {
   type Instance,
   type PpidSource,
   type StartSource,
+  type TimePrecision,
 } from './instances.js'
 import { breakCycles, pickParent, sortCandidates, type Candidate, type Node } from './parents.js'
 
@@ -100,7 +101,7 @@ function loadStored(ctx: DeriveContext, pids: readonly number[]): Map<number, (C
 }
 
 /** The instance's span as a parent candidate. */
-const candidateOf = (p: Placed): Candidate => ({ id: p.id, start: p.instance.start, exit: p.instance.exit?.ts ?? NaN })
+const candidateOf = (p: Placed): Candidate => ({ id: p.id, start: p.instance.start, exit: p.instance.exitTs })
 
 const sameTime = (a: number, b: number): boolean => a === b || (Number.isNaN(a) && Number.isNaN(b))
 
@@ -156,7 +157,7 @@ function instancesChanged(placed: readonly Placed[], stored: readonly Candidate[
   const byId = new Map(stored.map((c) => [c.id, c]))
   return placed.some((p) => {
     const s = byId.get(p.id)
-    return !s || !sameTime(s.start, p.instance.start) || !sameTime(s.exit, p.instance.exit?.ts ?? NaN)
+    return !s || !sameTime(s.start, p.instance.start) || !sameTime(s.exit, p.instance.exitTs)
   })
 }
 
@@ -330,6 +331,7 @@ const COLUMNS = [
   'capture_id', 'pid', 'ppid', 'ppid_source', 'parent_id', 'comm', 'filename', 'args', 'exec_count',
   'failed_exec_count', 'start_ts', 'start_source', 'exec_ts', 'exec_time_text', 'exit_ts', 'exit_time_text',
   'lifetime_s', 'exit_code', 'signal', 'core_dumped', 'seen_exec', 'seen_exit', 'inferred', 'fork_only',
+  'start_precision', 'exit_precision',
 ]
 
 /** A process row as written: its numbers, and the line ids its text columns are copied from. */
@@ -344,6 +346,10 @@ export interface InstanceRow {
   /** µs */
   readonly start: number | null
   readonly startSource: StartSource
+  readonly startPrecision: TimePrecision
+  /** µs */
+  readonly exitTs: number | null
+  readonly exitPrecision: TimePrecision
   readonly seenExit: boolean
   readonly forkOnly: boolean
   /** line ids: last successful exec, first successful exec, first exec, the exit */
@@ -359,7 +365,8 @@ export interface InstanceRow {
  * successful exec, fo = first successful exec, fe = first exec, x = the exit.
  * Values per row (v.column1..18): id, capture_id, pid, ppid, ppid_source,
  * parent_id, exec_count, failed_exec_count, start (µs), start_source,
- * seen_exec, seen_exit, inferred, fork_only, then the line ids of lo, fo, fe, x.
+ * seen_exec, seen_exit, inferred, fork_only, the line ids of lo, fo, fe, x, then the exit (µs),
+ * start_precision and exit_precision.
  */
 export function writeInstanceRows(ctx: DeriveContext, rows: Iterable<InstanceRow>): number {
   const upserts = batchOf(
@@ -367,8 +374,9 @@ export function writeInstanceRows(ctx: DeriveContext, rows: Iterable<InstanceRow
     (n) => `INSERT INTO process (id, ${COLUMNS.join(', ')})
      SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, coalesce(lo.comm, x.comm, fe.comm), lo.filename, lo.args,
        v.column7, v.column8, CAST(v.column9 AS INTEGER) * 1000, v.column10, (fo.ts / 1000) * 1000, fo.time_text,
-       (x.ts / 1000) * 1000, x.time_text, x.age_s, x.exit_code, x.signal, x.core_dumped, v.column11, v.column12, v.column13, v.column14
-     FROM (VALUES ${valuesSql(18, n)}) AS v
+       CAST(v.column19 AS INTEGER) * 1000, x.time_text, x.age_s, x.exit_code, x.signal, x.core_dumped, v.column11, v.column12, v.column13, v.column14,
+       v.column20, v.column21
+     FROM (VALUES ${valuesSql(21, n)}) AS v
        LEFT JOIN execsnoop_event lo ON lo.line_id = v.column15
        LEFT JOIN execsnoop_event fo ON fo.line_id = v.column16
        LEFT JOIN execsnoop_event fe ON fe.line_id = v.column17
@@ -376,13 +384,14 @@ export function writeInstanceRows(ctx: DeriveContext, rows: Iterable<InstanceRow
      WHERE true
      ON CONFLICT (id) DO UPDATE SET ${COLUMNS.map((c) => `${c} = excluded.${c}`).join(', ')}
      WHERE ${COLUMNS.map((c) => `${c} IS NOT excluded.${c}`).join(' OR ')}`,
-    18,
+    21,
   )
   let n = 0
   for (const r of rows) {
     upserts.values.push(
       r.id, ctx.captureId, r.pid, r.ppid, r.ppidSource, r.parentId, r.execCount, r.failedExecCount, r.start, r.startSource,
       r.execCount > 0 ? 1 : 0, r.seenExit ? 1 : 0, 0, r.forkOnly ? 1 : 0, r.lastOk, r.firstOk, r.first, r.exit,
+      r.exitTs, r.startPrecision, r.exitPrecision,
     )
     upserts.added()
     n++
@@ -407,6 +416,9 @@ function writeInstances(ctx: DeriveContext, placed: ReadonlyMap<number, Placed[]
           failedExecCount: s.failedExecCount,
           start: Number.isNaN(i.start) ? null : i.start,
           startSource: i.startSource,
+          startPrecision: i.startPrecision,
+          exitTs: Number.isNaN(i.exitTs) ? null : i.exitTs,
+          exitPrecision: i.exitPrecision,
           seenExit: i.exit !== null,
           forkOnly: i.exit !== null && i.execs.length === 0,
           lastOk: s.lastOk?.line ?? null,
