@@ -16,12 +16,14 @@ WITH RECURSIVE tree (id, depth) AS (
 -- branch, before any text is built). kind_rank orders the events of one process that sort
 -- at the same time: start (0) < exec (1) < anything else (2) < exit (3).
 ev (line_id, process_id, ts, ts_precision, tool, pid, comm, event, kind_rank) AS (
-  -- fork times: exit time minus exitsnoop AGE (no row when the start is only
-  -- the first exec's time, which the exec row already shows)
-  SELECT x.line_id, p.id, p.start_ts, 'derived', 'process', p.pid, p.comm, 'start (fork)', 0
+  -- fork times: exit time minus exitsnoop AGE, or a fork-only process placed
+  -- between its parent's and its children's ms times (bounded); no row when
+  -- the start is the first exec's time, which the exec row already shows
+  SELECT x.line_id, p.id, p.start_ts, CASE WHEN p.start_source = 'bounded' THEN p.start_precision ELSE 'derived' END,
+    'process', p.pid, p.comm, 'start (fork)', 0
   FROM process p
   JOIN exitsnoop_event x ON x.process_id = p.id
-  WHERE +p.capture_id = :capture AND p.start_source = 'exit_age' AND p.start_ts IS NOT NULL
+  WHERE +p.capture_id = :capture AND p.start_source IN ('exit_age', 'bounded') AND p.start_ts IS NOT NULL
     AND (:pid IS NULL OR p.id IN (SELECT id FROM tree))
   UNION ALL
   SELECT e.line_id, e.process_id, e.ts, e.ts_precision, 'execsnoop', e.pid, e.comm,
@@ -169,7 +171,7 @@ keyed AS (
   SELECT ev.*,
     CASE
       WHEN ev.ts IS NULL THEN NULL
-      WHEN p.start_source = 'exit_age' AND ev.ts < p.start_ts AND ev.ts >= p.start_ts - 2000000000 THEN p.start_ts
+      WHEN p.start_source IN ('exit_age', 'bounded') AND ev.ts < p.start_ts AND ev.ts >= p.start_ts - 2000000000 THEN p.start_ts
       WHEN ev.ts > p.exit_ts AND ev.ts <= p.exit_ts + 2000000000 THEN p.exit_ts
       ELSE ev.ts
     END AS sort_ts,

@@ -12,6 +12,7 @@ import {
   type TimePrecision,
 } from './instances.js'
 import { breakCycles, pickParent, sortCandidates, type Candidate, type Node } from './parents.js'
+import { UNREFINED_EXIT, UNREFINED_START } from './refine.js'
 
 /**
  * Process instances of the PIDs a batch touched, written into `process`.
@@ -31,6 +32,8 @@ export interface ProcessChanges {
   readonly changedPids: ReadonlySet<number>
   /** process rows written or deleted */
   readonly written: number
+  /** instances whose own times, parent or children changed: the fork-only ones among them are refined again */
+  readonly touched: ReadonlySet<number>
 }
 
 /** An instance computed in this pass, with its id. */
@@ -92,8 +95,8 @@ function loadExits(ctx: DeriveContext, pids: readonly number[]): Map<number, Exi
 function loadStored(ctx: DeriveContext, pids: readonly number[]): Map<number, (Candidate & { parentId: number | null })[]> {
   const rows = stmt(
     ctx.sqlite,
-    `SELECT id, pid, start_ts / 1000, exit_ts / 1000, parent_id FROM process
-     WHERE capture_id = ? AND pid ${IN_LIST} AND inferred = 0`,
+    `SELECT p.id, p.pid, ${UNREFINED_START}, ${UNREFINED_EXIT}, p.parent_id FROM process p
+     WHERE p.capture_id = ? AND p.pid ${IN_LIST} AND p.inferred = 0`,
   )
     .raw()
     .all(ctx.captureId, jsonList(pids)) as [number, number, number | null, number | null, number | null][]
@@ -164,15 +167,16 @@ function instancesChanged(placed: readonly Placed[], stored: readonly Candidate[
 /** Derives the instances of `pids` and everything their change implies; see the module comment. */
 export function deriveProcessesOf(ctx: DeriveContext, pids: readonly number[]): ProcessChanges {
   const changedPids = new Set<number>()
+  const touched = new Set<number>()
   let written = 0
   for (const chunk of chunks(pids)) {
-    const r = deriveChunk(ctx, chunk, changedPids)
+    const r = deriveChunk(ctx, chunk, changedPids, touched)
     written += r
   }
-  return { changedPids, written }
+  return { changedPids, written, touched }
 }
 
-function deriveChunk(ctx: DeriveContext, pids: readonly number[], changedPids: Set<number>): number {
+function deriveChunk(ctx: DeriveContext, pids: readonly number[], changedPids: Set<number>, touched: Set<number>): number {
   const { sqlite, captureId } = ctx
   const execs = loadExecs(ctx, pids)
   const exits = loadExits(ctx, pids)
@@ -201,8 +205,8 @@ function deriveChunk(ctx: DeriveContext, pids: readonly number[], changedPids: S
   if (changedParents.length > 0) {
     const rows = stmt(
       sqlite,
-      `SELECT id, pid, ppid, start_ts / 1000, parent_id FROM process
-       WHERE capture_id = ? AND ppid ${IN_LIST} AND inferred = 0 AND ppid_source IS NOT NULL`,
+      `SELECT p.id, p.pid, p.ppid, ${UNREFINED_START}, p.parent_id FROM process p
+       WHERE p.capture_id = ? AND p.ppid ${IN_LIST} AND p.inferred = 0 AND p.ppid_source IS NOT NULL`,
     )
       .raw()
       .all(captureId, jsonList(changedParents)) as [number, number, number, number | null, number | null][]
@@ -263,6 +267,16 @@ function deriveChunk(ctx: DeriveContext, pids: readonly number[], changedPids: S
   }
   written += dropChildlessPlaceholders(ctx, formerParents, changedPids)
   linkEvidence(ctx, placed)
+  // what a fork-only instance's placement reads: its own rows, its parent's and children's times, its links
+  const ids: number[] = []
+  for (const list of placed.values()) for (const p of list) ids.push(p.id)
+  for (const id of ids) touched.add(id)
+  for (const child of children) touched.add(child.id)
+  for (const parent of parentOf.values()) if (parent !== null) touched.add(parent)
+  for (const former of formerParents) touched.add(former)
+  for (const chunk of chunks(ids)) {
+    for (const id of stmt(sqlite, `SELECT id FROM process WHERE parent_id ${IN_LIST}`).pluck().all(jsonList(chunk)) as number[]) touched.add(id)
+  }
   return written
 }
 
@@ -312,7 +326,7 @@ function cutCycles(
   for (const c of children) nodes.set(c.id, { id: c.id, pid: c.pid, start: c.start })
   for (const list of placed.values()) for (const p of list) nodes.set(p.id, { id: p.id, pid: p.instance.pid, start: p.instance.start })
   const storedParent = stmt(ctx.sqlite, 'SELECT parent_id FROM process WHERE id = ?').pluck()
-  const storedNode = stmt(ctx.sqlite, 'SELECT id, pid, start_ts / 1000 AS start FROM process WHERE id = ?')
+  const storedNode = stmt(ctx.sqlite, `SELECT p.id, p.pid, ${UNREFINED_START} AS start FROM process p WHERE p.id = ?`)
   breakCycles(
     children.map((c) => c.id),
     (id) => (parentOf.has(id) ? parentOf.get(id)! : ((storedParent.get(id) as number | null | undefined) ?? null)),

@@ -83,7 +83,7 @@ export interface ProcessTable {
   exec_count: number
   failed_exec_count: number
   start_ts: Ns
-  start_source: 'exit_age' | 'exec' | null
+  start_source: 'exit_age' | 'exec' | 'bounded' | null
   exec_ts: Ns
   exec_time_text: string | null
   exit_ts: Ns
