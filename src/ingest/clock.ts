@@ -445,14 +445,15 @@ export class SourceClock {
       this.#relative = { ...prev, linesLo: Math.max(prev.linesLo, lo), linesHi: Math.min(prev.linesHi, hi), lines: prev.lines + 1 }
     } else {
       const a = this.#anchor
-      const fromCapture = a.startFrom === 'capture.json' && a.startMs !== undefined
+      const header = a.startFrom === 'capture.json' ? a.startMs : undefined
       this.#relative = {
         linesLo: lo,
         linesHi: hi,
         lines: 1,
-        // record polls for the header: its time is late by up to its poll
-        captureLo: fromCapture ? (a.startLowMs ?? a.startMs! - 1_000) * 1000 - LINE_SLACK : null,
-        captureHi: fromCapture ? a.startMs! * 1000 + LINE_SLACK : null,
+        // the tool started after it was spawned (started_utc; else assume
+        // within a second) and before its header was seen (header_utc)
+        captureLo: header === undefined ? null : (a.startLowMs ?? header - 1_000) * 1000 - LINE_SLACK,
+        captureHi: header === undefined ? null : header * 1000 + LINE_SLACK,
       }
     }
     const anchor = relativeAnchor(this.#relative)
