@@ -32,7 +32,7 @@ import { precisionOf, precisionWidth, type TimePrecision } from './instances.js'
 const AGE_SLACK = 5_000
 
 /** Times (µs) that are a process's own ms evidence: not whole seconds, not refined here. */
-const OWN = `start_source = 'exec' AND start_precision IN ('ms', '10ms', '100ms')`
+const own = (a: string): string => `${a}.start_source = 'exec' AND ${a}.start_precision IN ('ms', '10ms', '100ms')`
 
 /**
  * SQL (µs) of a process row's start and exit as its own evidence gives them,
@@ -67,15 +67,24 @@ interface Row {
 export function refineForkOnly(ctx: DeriveContext, ids: Iterable<number> | 'all'): Set<number> {
   const changed = new Set<number>()
   const select = `SELECT p.id, p.pid, x.ts / 1000 AS exit, x.ts_precision AS exitPrecision, p.lifetime_s AS age,
-       (SELECT pp.start_ts / 1000 FROM process pp WHERE pp.id = p.parent_id AND pp.${OWN}) AS parentStart,
-       (SELECT min(c.start_ts) / 1000 FROM process c WHERE c.parent_id = p.id AND c.${OWN}) AS childStart,
-       (SELECT max(c.exit_ts) / 1000 FROM process c WHERE c.parent_id = p.id AND c.${OWN} AND c.exit_precision IN ('ms', '10ms', '100ms')) AS childExit,
+       (SELECT pp.start_ts / 1000 FROM process pp WHERE pp.id = p.parent_id AND ${own('pp')}) AS parentStart,
+       (SELECT min(c.start_ts) / 1000 FROM process c WHERE c.parent_id = p.id AND ${own('c')}) AS childStart,
+       (SELECT max(c.exit_ts) / 1000 FROM process c WHERE c.parent_id = p.id AND ${own('c')} AND c.exit_precision IN ('ms', '10ms', '100ms')) AS childExit,
        p.start_ts / 1000 AS startTs, p.start_source AS source
      FROM process p JOIN exitsnoop_event x ON x.process_id = p.id AND (x.tid IS NULL OR x.tid = x.pid)
      WHERE p.fork_only = 1 AND p.lifetime_s IS NOT NULL AND x.ts IS NOT NULL AND x.ts_precision = 's'`
   const rows: Row[] = []
   if (ids === 'all') {
-    rows.push(...(stmt(ctx.sqlite, `${select} AND p.capture_id = ?`).all(ctx.captureId) as Row[]))
+    // a capture derived from scratch: only fork-only instances next to one with ms times can move
+    rows.push(
+      ...(stmt(
+        ctx.sqlite,
+        `${select} AND p.id IN (
+           SELECT o.parent_id FROM process o WHERE o.capture_id = ? AND ${own('o')} AND o.parent_id IS NOT NULL
+           UNION
+           SELECT c.id FROM process o JOIN process c ON c.parent_id = o.id WHERE o.capture_id = ? AND ${own('o')})`,
+      ).all(ctx.captureId, ctx.captureId) as Row[]),
+    )
   } else {
     for (const chunk of chunks([...new Set(ids)])) rows.push(...(stmt(ctx.sqlite, `${select} AND p.id ${IN_LIST}`).all(jsonList(chunk)) as Row[]))
   }
