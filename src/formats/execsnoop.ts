@@ -282,7 +282,8 @@ const execsnoop: LogFormat<ExecsnoopLayout> = {
       name: 'elapsed_s',
       kind: 'real',
       unit: 's',
-      description: 'TIME(s) column (-t): seconds since the tool started, taken at print time; else NULL.',
+      description:
+        "TIME(s) column (-t): seconds since the tool started, taken at print time; else NULL. The row's ts is counted from the tool's start (source.rel_anchor_ts), which -T -t lines pin to a few ms.",
     },
   ],
   relativeColumn: 'elapsed_s',

@@ -102,6 +102,7 @@ export class SourceWriter {
   #lastRecord: number | null
   #lastRecordFormat: string | null
   #tail: StoredState['tail']
+  #conflictWarned = false
   readonly #lineRows: RowBatch
   /** pending event rows per format */
   readonly #eventRows = new Map<string, { rows: RowBatch; columns: readonly string[] }>()
@@ -463,6 +464,12 @@ export class SourceWriter {
     let row: [bigint | null, number | null, string | null, number | null] = [null, null, null, null]
     if (a) {
       row = [BigInt(a.point) * 1000n, a.width / 2000, a.conflict ? `${a.from} (contradicting: clocks stepped?)` : a.from, a.lines]
+      if (a.conflict && !this.#conflictWarned) {
+        this.#conflictWarned = true
+        this.#ctx.warnings.push(
+          `${this.#source.path}: the wall-clock and TIME(s) columns disagree by ${String(Math.round(a.width / 1000))} ms across lines (was the clock stepped while tracing?); times are placed from the middle`,
+        )
+      }
     } else if (start.startMs !== undefined && this.#parser.layout?.relative === true) {
       const err = start.startLowMs === undefined ? null : start.startMs - start.startLowMs
       row = [BigInt(Math.round(start.startMs)) * 1_000_000n, err, start.startFrom === 'file' ? 'file creation time' : 'capture.json', 0]

@@ -121,6 +121,14 @@ describe('the anchor of a relative clock printed beside a wall clock (execsnoop 
     expect(Math.abs(a.point - anchorUs)).toBeLessThanOrEqual(10_000)
   })
 
+  test('lines that contradict each other (a clock stepped by 2 s mid-capture) are flagged, not hidden', () => {
+    const clock = new SourceClock(fresh(), () => undefined)
+    const before = lines(anchorUs, 100)
+    const after = lines(anchorUs + 2_000_000, 100, 3)
+    for (const l of [...before, ...after]) place(clock, l)
+    expect(clock.relativeAnchor!.conflict).toBe(true)
+  })
+
   test('-t alone: anchored at the tool start capture.json gives (derived), else no timestamp (relative)', () => {
     const rel = { kind: 'relative', seconds: 1.5, since: 'tool_start', decimals: 3 } as const
     const startMs = Math.round(anchorUs / 1000)
