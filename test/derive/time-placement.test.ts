@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
 import { rederive } from '../../src/derive/index.js'
+import { instancesOf, type ExecRow, type ExitRow } from '../../src/derive/instances.js'
 import { exportPerfetto } from '../../src/export/perfetto.js'
 import { SourceClock, type ClockState, type ToolStart } from '../../src/ingest/clock.js'
 import { ensureCapture, ingest, ingestFile, readCaptureJson, type FileContext } from '../../src/ingest/ingest.js'
@@ -136,6 +137,33 @@ describe('the anchor of a relative clock printed beside a wall clock (execsnoop 
     expect(withStart.normalize(rel)).toEqual({ ts: BigInt(startMs * 1000 + 1_500_000) * 1000n, precision: 'derived' })
     const without = new SourceClock(fresh(), () => undefined)
     expect(without.normalize(rel)).toEqual({ ts: null, precision: 'relative' })
+  })
+})
+
+describe('an instance placed by its most precise evidence (instancesOf)', () => {
+  const S = 1_796_140_191_000_000 // µs, a whole second
+  const exit = (ts: number, age: number, width = 1_000_000): ExitRow => ({ line: 2, rank: 1, processId: null, pid: 9, ppid: 1, ts, width, age })
+  const exec = (ts: number, width = 1_000): ExecRow => ({ line: 1, rank: 0, processId: null, pid: 9, ppid: 1, ts, width, ok: true })
+
+  test('a ms exec and a whole-second exit: starts at the exec, exits at exec + AGE', () => {
+    const [i] = instancesOf(9, [exec(S + 412_345)], [exit(S, 0.25)])
+    expect(i).toMatchObject({ start: S + 412_345, startSource: 'exec', startPrecision: 'ms', exitTs: S + 662_345, exitPrecision: '10ms' })
+  })
+
+  test('an exec long after the fork (outside exit − AGE): the exit and AGE stand, to the second', () => {
+    // exited in second S after 3 s: forked in S-3 .. S-2; exec'd at S-0.5 (a shell that ran a while, then exec'd)
+    const [i] = instancesOf(9, [exec(S - 500_000)], [exit(S, 3)])
+    expect(i).toMatchObject({ start: S - 3_000_000, startSource: 'exit_age', startPrecision: 's', exitTs: S, exitPrecision: 's' })
+  })
+
+  test('a ms exit (Python exitsnoop --utc) is not moved by an exec: start = exit − AGE', () => {
+    const [i] = instancesOf(9, [exec(S + 100_000)], [exit(S + 350_000, 0.25, 1_000)])
+    expect(i).toMatchObject({ start: S + 100_000, startSource: 'exit_age', startPrecision: '10ms', exitTs: S + 350_000, exitPrecision: 'ms' })
+  })
+
+  test('whole seconds everywhere: as before (start = exit − AGE)', () => {
+    const [i] = instancesOf(9, [exec(S, 1_000_000)], [exit(S, 0.25)])
+    expect(i).toMatchObject({ start: S - 250_000, startSource: 'exit_age', startPrecision: 's', exitTs: S, exitPrecision: 's' })
   })
 })
 
