@@ -441,10 +441,14 @@ export class SourceWriter {
       // the point stayed; the rows' precision changes with the anchor's (a few times at most)
       if (precision === anchoredPrecision(before.width)) return []
       sqlite
-        .prepare(`UPDATE ${format.name}_event SET ts_precision = ? WHERE source_id = ? AND ${column} IS NOT NULL AND ts_precision IS NOT ?`)
+        .prepare(
+          `UPDATE ${format.name}_event SET ts_precision = ?
+           WHERE source_id = ? AND ${column} IS NOT NULL AND time_text LIKE '__:__:__ %' AND ts_precision IS NOT ?`,
+        )
         .run(precision, this.#source.id, precision)
       return []
     }
+    // (rows with a wall second beside their TIME(s): a row an older tracedb stored from -T -t kept only the second)
     const rows = sqlite
       .prepare(
         `UPDATE ${format.name}_event SET ts = ? + CAST(round(${column} * 1e6) AS INTEGER) * 1000, ts_precision = ?
