@@ -1,5 +1,5 @@
 -- @name timeline
--- @description Every tool's events of the capture merged in time order (execs, exits, forks derived from exitsnoop AGE, TCP transitions and sessions, connects, accepts, block I/O, reclaim stalls, short-lived files, shared memory, fd passing, opens, signals), one line each with a short description and the log_line id of its raw line; only those of the process tree of PID (every instance of PID and its descendants) when PID is given. Events of one process keep their causal order (start, exec, ..., exit) even when the tools print times at different precisions: the sort clamps a printed time into the process's [start, exit] when it lies at most 2 s outside; time_utc stays the printed time.
+-- @description Every tool's events of the capture merged in time order (execs, exits, forks derived from exitsnoop AGE, TCP transitions and sessions, connects, accepts, block I/O, reclaim stalls, short-lived files, shared memory, fd passing, opens, signals), one line each with a short description and the log_line id of its raw line; only those of the process tree of PID (every instance of PID and its descendants) when PID is given. Events of one process keep their causal order (start, exec, ..., exit) even when the tools print times at different precisions: the sort clamps a printed time into the process's [start, exit] when it lies at most 2 s outside; time_utc stays the printed time, except a whole-second exit refined to its process's placed exit (start + AGE, when execsnoop -T -t printed its exec to the ms; precision then says 10ms).
 -- @param pid integer = null Only the tree of this process ID (all instances of it and their descendants); none: the whole capture
 -- @param limit integer = 1000 At most this many rows (-1: all)
 WITH RECURSIVE tree (id, depth) AS (
@@ -16,12 +16,14 @@ WITH RECURSIVE tree (id, depth) AS (
 -- branch, before any text is built). kind_rank orders the events of one process that sort
 -- at the same time: start (0) < exec (1) < anything else (2) < exit (3).
 ev (line_id, process_id, ts, ts_precision, tool, pid, comm, event, kind_rank) AS (
-  -- fork times: exit time minus exitsnoop AGE (no row when the start is only
-  -- the first exec's time, which the exec row already shows)
-  SELECT x.line_id, p.id, p.start_ts, 'derived', 'process', p.pid, p.comm, 'start (fork)', 0
+  -- fork times: exit time minus exitsnoop AGE, or a fork-only process placed
+  -- between its parent's and its children's ms times (bounded); no row when
+  -- the start is the first exec's time, which the exec row already shows
+  SELECT x.line_id, p.id, p.start_ts, CASE WHEN p.start_source = 'bounded' THEN p.start_precision ELSE 'derived' END,
+    'process', p.pid, p.comm, 'start (fork)', 0
   FROM process p
   JOIN exitsnoop_event x ON x.process_id = p.id
-  WHERE +p.capture_id = :capture AND p.start_source = 'exit_age' AND p.start_ts IS NOT NULL
+  WHERE +p.capture_id = :capture AND p.start_source IN ('exit_age', 'bounded') AND p.start_ts IS NOT NULL
     AND (:pid IS NULL OR p.id IN (SELECT id FROM tree))
   UNION ALL
   SELECT e.line_id, e.process_id, e.ts, e.ts_precision, 'execsnoop', e.pid, e.comm,
@@ -32,7 +34,12 @@ ev (line_id, process_id, ts, ts_precision, tool, pid, comm, event, kind_rank) AS
   FROM execsnoop_event e
   WHERE +e.capture_id = :capture AND (:pid IS NULL OR e.process_id IN (SELECT id FROM tree))
   UNION ALL
-  SELECT e.line_id, e.process_id, e.ts, e.ts_precision, 'exitsnoop', e.pid, e.comm,
+  -- a process's exit at its placed time (process.exit_ts: start + AGE when
+  -- its exec was printed to the ms), when that is more precise than printed
+  SELECT e.line_id, e.process_id,
+    CASE WHEN px.exit_precision IN ('ms', '10ms', '100ms') AND e.ts_precision = 's' THEN px.exit_ts ELSE e.ts END,
+    CASE WHEN px.exit_precision IN ('ms', '10ms', '100ms') AND e.ts_precision = 's' THEN px.exit_precision ELSE e.ts_precision END,
+    'exitsnoop', e.pid, e.comm,
     CASE WHEN e.tid IS NOT NULL AND e.tid <> e.pid THEN 'thread ' || e.tid || ' ' ELSE '' END
       || CASE
         WHEN e.signal IS NOT NULL THEN 'killed by signal ' || e.signal || coalesce(' (' || e.signal_name || ')', '')
@@ -43,6 +50,7 @@ ev (line_id, process_id, ts, ts_precision, tool, pid, comm, event, kind_rank) AS
       || coalesce(' after ' || e.age_s || 's', ''),
     3
   FROM exitsnoop_event e
+  LEFT JOIN process px ON px.id = e.process_id AND (e.tid IS NULL OR e.tid = e.pid)
   WHERE +e.capture_id = :capture AND (:pid IS NULL OR e.process_id IN (SELECT id FROM tree))
   UNION ALL
   SELECT e.line_id, e.process_id, e.ts, e.ts_precision, 'tcpstates', e.pid, e.comm,
@@ -163,7 +171,7 @@ keyed AS (
   SELECT ev.*,
     CASE
       WHEN ev.ts IS NULL THEN NULL
-      WHEN p.start_source = 'exit_age' AND ev.ts < p.start_ts AND ev.ts >= p.start_ts - 2000000000 THEN p.start_ts
+      WHEN p.start_source IN ('exit_age', 'bounded') AND ev.ts < p.start_ts AND ev.ts >= p.start_ts - 2000000000 THEN p.start_ts
       WHEN ev.ts > p.exit_ts AND ev.ts <= p.exit_ts + 2000000000 THEN p.exit_ts
       ELSE ev.ts
     END AS sort_ts,

@@ -1,6 +1,6 @@
 import { valuesSql } from '../store/batch.js'
 import { allocateIds, batchOf, stmt, type DeriveContext } from './context.js'
-import { instancesOf, precisionWidth, summarize, type ExecRow, type ExitRow, type PpidSource, type StartSource } from './instances.js'
+import { instancesOf, precisionWidth, summarize, type ExecRow, type ExitRow, type PpidSource, type StartSource, type TimePrecision } from './instances.js'
 import { breakCycles, pickParent, sortCandidates, type Candidate } from './parents.js'
 import { insertPlaceholders, writeInstanceRows, type InstanceRow } from './processes.js'
 
@@ -97,6 +97,8 @@ class Table {
   readonly ppidSource: PpidSource[] = []
   start: Float64Array
   readonly startSource: StartSource[] = []
+  readonly startPrecision: TimePrecision[] = []
+  readonly exitPrecision: TimePrecision[] = []
   exitTs: Float64Array
   /** execs, failed execs, and the line ids of last ok, first ok, first exec, exit (NaN: none) */
   execCount: Int32Array
@@ -178,7 +180,9 @@ function buildInstances(ctx: DeriveContext): { t: Table; evidence: Evidence } {
       t.ppidSource[i] = inst.ppidSource
       t.start[i] = inst.start
       t.startSource[i] = inst.startSource
-      t.exitTs[i] = inst.exit?.ts ?? NaN
+      t.startPrecision[i] = inst.startPrecision
+      t.exitPrecision[i] = inst.exitPrecision
+      t.exitTs[i] = inst.exitTs
       t.execCount[i] = s.execCount
       t.failed[i] = s.failedExecCount
       t.lines[i * 4] = s.lastOk?.line ?? NaN
@@ -280,6 +284,9 @@ export function deriveProcessesBulk(ctx: DeriveContext): number {
         failedExecCount: t.failed[i]!,
         start: nan(t.start[i]!),
         startSource: t.startSource[i]!,
+        startPrecision: t.startPrecision[i]!,
+        exitTs: nan(t.exitTs[i]!),
+        exitPrecision: t.exitPrecision[i]!,
         seenExit: !Number.isNaN(t.lines[i * 4 + 3]!),
         forkOnly: !Number.isNaN(t.lines[i * 4 + 3]!) && t.execCount[i]! + t.failed[i]! === 0,
         lastOk: nan(t.lines[i * 4]!),

@@ -36,6 +36,7 @@ import { deriveContext, IN_LIST, stmt } from './context.js'
 import { linkEvents } from './link.js'
 import { deriveProcessesBulk } from './bulk.js'
 import { deriveProcessesOf } from './processes.js'
+import { refineForkOnly } from './refine.js'
 import { deriveTcpSince } from './tcp.js'
 
 export interface DeriveReport {
@@ -86,9 +87,14 @@ function derivePass(sqlite: BetterSqlite3.Database, captureId: number, input: De
   const ctx = deriveContext(sqlite, captureId)
   // a capture derived for the first time goes in one pass over its rows
   const fresh = since === 0 && stmt(sqlite, 'SELECT 1 FROM process WHERE capture_id = ? LIMIT 1').get(captureId) === undefined
-  const processes = fresh ? { written: deriveProcessesBulk(ctx), changedPids: new Set<number>() } : deriveProcessesOf(ctx, pidsToDerive(sqlite, captureId, since, input))
+  const processes = fresh
+    ? { written: deriveProcessesBulk(ctx), changedPids: new Set<number>(), touched: 'all' as const }
+    : deriveProcessesOf(ctx, pidsToDerive(sqlite, captureId, since, input))
+  // fork-only processes placed by their neighbours' ms times, before events are linked to the spans
+  const changedPids = new Set(processes.changedPids)
+  for (const pid of refineForkOnly(ctx, processes.touched)) changedPids.add(pid)
   const tcp = deriveTcpSince(ctx, since)
-  const linked = linkEvents(ctx, since, processes.changedPids)
+  const linked = linkEvents(ctx, since, changedPids)
   stmt(
     sqlite,
     `INSERT INTO derive_state (capture_id, derived_through) VALUES (?, ?)

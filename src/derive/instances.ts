@@ -46,6 +46,8 @@ export interface ExitRow extends EvidenceRow {
 
 export type StartSource = 'exit_age' | 'exec' | null
 export type PpidSource = 'exec' | 'exit' | null
+/** What a placed time is worth (process.start_precision / exit_precision). */
+export type TimePrecision = 'ms' | '10ms' | '100ms' | 's' | null
 
 export interface Instance {
   readonly pid: number
@@ -55,6 +57,10 @@ export interface Instance {
   /** µs, NaN when unknown */
   readonly start: number
   readonly startSource: StartSource
+  readonly startPrecision: TimePrecision
+  /** µs, NaN when unknown: the exit placed by the most precise evidence (see {@link place}) */
+  readonly exitTs: number
+  readonly exitPrecision: TimePrecision
   readonly exit: ExitRow | null
   /** the execs of the instance, in time order */
   readonly execs: readonly ExecRow[]
@@ -70,6 +76,10 @@ export function precisionWidth(precision: string | null): number {
       return 1_000_000
     case 'ms':
       return 1_000
+    case '10ms':
+      return 10_000
+    case '100ms':
+      return 100_000
     case null:
     default:
       return 1 // derived (µs) or unknown: a point
@@ -192,7 +202,67 @@ export function instancesOf(pid: number, execRows: readonly ExecRow[], exitRows:
       i.ppidSource = 'exec'
     }
   }
-  return all
+  return all.map(place)
+}
+
+/** exitsnoop prints AGE with 2 decimals: the true age is within this (µs) of it. */
+const AGE_SLACK = 5_000
+
+/** The label of a time known within `width` µs. */
+export function precisionOf(width: number): TimePrecision {
+  if (Number.isNaN(width)) return null
+  if (width <= 1_000) return 'ms'
+  if (width <= 10_000) return '10ms'
+  if (width <= 100_000) return '100ms'
+  return 's'
+}
+
+/**
+ * Places an instance by its most precise evidence:
+ * - an exec'd process whose first exec is printed more precisely than its
+ *   exit (execsnoop -T -t: ms; exitsnoop -t: whole seconds) starts at (just
+ *   before) that exec and exits at start + AGE, as long as that agrees with
+ *   the exit's printed second (else the exec came long after the fork, and
+ *   the exit's time stands);
+ * - otherwise it starts at exit − AGE (fork-only processes, ms exits), or at
+ *   its first exec when its exit was not seen;
+ * - the exit is the printed exit time.
+ * A second-precision exit is refined by ms evidence, never the other way round.
+ */
+function place(i: Building): Instance {
+  const x = i.exit
+  const first = i.execs.find((e) => !Number.isNaN(e.ts))
+  let start = i.start
+  let startPrecision: TimePrecision = Number.isNaN(start) ? null : precisionOf(i.startSource === 'exec' ? (first?.width ?? NaN) : (x?.width ?? NaN) + AGE_SLACK)
+  let exitTs = x?.ts ?? NaN
+  let exitPrecision: TimePrecision = x && !Number.isNaN(x.ts) ? precisionOf(x.width) : null
+  let startSource = i.startSource
+  if (x && !Number.isNaN(x.ts) && !Number.isNaN(x.age) && first && first.width < x.width) {
+    const age = Math.round(x.age * 1e6)
+    // the fork lies within the exit's printed interval minus AGE; the exec
+    // (printed when it completed) just after it
+    const lo = x.ts - age - AGE_SLACK - first.width
+    const hi = x.ts + x.width - age + AGE_SLACK + first.width
+    if (first.ts >= lo && first.ts <= hi) {
+      start = first.ts
+      startSource = 'exec'
+      startPrecision = precisionOf(first.width)
+      exitTs = first.ts + age
+      exitPrecision = precisionOf(Math.max(first.width, 2 * AGE_SLACK))
+    }
+  }
+  return {
+    pid: i.pid,
+    ppid: i.ppid,
+    ppidSource: i.ppidSource,
+    start,
+    startSource,
+    startPrecision,
+    exitTs,
+    exitPrecision,
+    exit: x,
+    execs: i.execs,
+  }
 }
 
 /** The exec and exit counts and the evidence rows a process row is written from. */

@@ -9,8 +9,10 @@ import {
   type Instance,
   type PpidSource,
   type StartSource,
+  type TimePrecision,
 } from './instances.js'
 import { breakCycles, pickParent, sortCandidates, type Candidate, type Node } from './parents.js'
+import { UNREFINED_EXIT, UNREFINED_START } from './refine.js'
 
 /**
  * Process instances of the PIDs a batch touched, written into `process`.
@@ -30,6 +32,8 @@ export interface ProcessChanges {
   readonly changedPids: ReadonlySet<number>
   /** process rows written or deleted */
   readonly written: number
+  /** instances whose own times, parent or children changed: the fork-only ones among them are refined again */
+  readonly touched: ReadonlySet<number>
 }
 
 /** An instance computed in this pass, with its id. */
@@ -91,8 +95,8 @@ function loadExits(ctx: DeriveContext, pids: readonly number[]): Map<number, Exi
 function loadStored(ctx: DeriveContext, pids: readonly number[]): Map<number, (Candidate & { parentId: number | null })[]> {
   const rows = stmt(
     ctx.sqlite,
-    `SELECT id, pid, start_ts / 1000, exit_ts / 1000, parent_id FROM process
-     WHERE capture_id = ? AND pid ${IN_LIST} AND inferred = 0`,
+    `SELECT p.id, p.pid, ${UNREFINED_START}, ${UNREFINED_EXIT}, p.parent_id FROM process p
+     WHERE p.capture_id = ? AND p.pid ${IN_LIST} AND p.inferred = 0`,
   )
     .raw()
     .all(ctx.captureId, jsonList(pids)) as [number, number, number | null, number | null, number | null][]
@@ -100,7 +104,7 @@ function loadStored(ctx: DeriveContext, pids: readonly number[]): Map<number, (C
 }
 
 /** The instance's span as a parent candidate. */
-const candidateOf = (p: Placed): Candidate => ({ id: p.id, start: p.instance.start, exit: p.instance.exit?.ts ?? NaN })
+const candidateOf = (p: Placed): Candidate => ({ id: p.id, start: p.instance.start, exit: p.instance.exitTs })
 
 const sameTime = (a: number, b: number): boolean => a === b || (Number.isNaN(a) && Number.isNaN(b))
 
@@ -156,22 +160,23 @@ function instancesChanged(placed: readonly Placed[], stored: readonly Candidate[
   const byId = new Map(stored.map((c) => [c.id, c]))
   return placed.some((p) => {
     const s = byId.get(p.id)
-    return !s || !sameTime(s.start, p.instance.start) || !sameTime(s.exit, p.instance.exit?.ts ?? NaN)
+    return !s || !sameTime(s.start, p.instance.start) || !sameTime(s.exit, p.instance.exitTs)
   })
 }
 
 /** Derives the instances of `pids` and everything their change implies; see the module comment. */
 export function deriveProcessesOf(ctx: DeriveContext, pids: readonly number[]): ProcessChanges {
   const changedPids = new Set<number>()
+  const touched = new Set<number>()
   let written = 0
   for (const chunk of chunks(pids)) {
-    const r = deriveChunk(ctx, chunk, changedPids)
+    const r = deriveChunk(ctx, chunk, changedPids, touched)
     written += r
   }
-  return { changedPids, written }
+  return { changedPids, written, touched }
 }
 
-function deriveChunk(ctx: DeriveContext, pids: readonly number[], changedPids: Set<number>): number {
+function deriveChunk(ctx: DeriveContext, pids: readonly number[], changedPids: Set<number>, touched: Set<number>): number {
   const { sqlite, captureId } = ctx
   const execs = loadExecs(ctx, pids)
   const exits = loadExits(ctx, pids)
@@ -200,8 +205,8 @@ function deriveChunk(ctx: DeriveContext, pids: readonly number[], changedPids: S
   if (changedParents.length > 0) {
     const rows = stmt(
       sqlite,
-      `SELECT id, pid, ppid, start_ts / 1000, parent_id FROM process
-       WHERE capture_id = ? AND ppid ${IN_LIST} AND inferred = 0 AND ppid_source IS NOT NULL`,
+      `SELECT p.id, p.pid, p.ppid, ${UNREFINED_START}, p.parent_id FROM process p
+       WHERE p.capture_id = ? AND p.ppid ${IN_LIST} AND p.inferred = 0 AND p.ppid_source IS NOT NULL`,
     )
       .raw()
       .all(captureId, jsonList(changedParents)) as [number, number, number, number | null, number | null][]
@@ -262,6 +267,16 @@ function deriveChunk(ctx: DeriveContext, pids: readonly number[], changedPids: S
   }
   written += dropChildlessPlaceholders(ctx, formerParents, changedPids)
   linkEvidence(ctx, placed)
+  // what a fork-only instance's placement reads: its own rows, its parent's and children's times, its links
+  const ids: number[] = []
+  for (const list of placed.values()) for (const p of list) ids.push(p.id)
+  for (const id of ids) touched.add(id)
+  for (const child of children) touched.add(child.id)
+  for (const parent of parentOf.values()) if (parent !== null) touched.add(parent)
+  for (const former of formerParents) touched.add(former)
+  for (const chunk of chunks(ids)) {
+    for (const id of stmt(sqlite, `SELECT id FROM process WHERE parent_id ${IN_LIST}`).pluck().all(jsonList(chunk)) as number[]) touched.add(id)
+  }
   return written
 }
 
@@ -311,7 +326,7 @@ function cutCycles(
   for (const c of children) nodes.set(c.id, { id: c.id, pid: c.pid, start: c.start })
   for (const list of placed.values()) for (const p of list) nodes.set(p.id, { id: p.id, pid: p.instance.pid, start: p.instance.start })
   const storedParent = stmt(ctx.sqlite, 'SELECT parent_id FROM process WHERE id = ?').pluck()
-  const storedNode = stmt(ctx.sqlite, 'SELECT id, pid, start_ts / 1000 AS start FROM process WHERE id = ?')
+  const storedNode = stmt(ctx.sqlite, `SELECT p.id, p.pid, ${UNREFINED_START} AS start FROM process p WHERE p.id = ?`)
   breakCycles(
     children.map((c) => c.id),
     (id) => (parentOf.has(id) ? parentOf.get(id)! : ((storedParent.get(id) as number | null | undefined) ?? null)),
@@ -330,6 +345,7 @@ const COLUMNS = [
   'capture_id', 'pid', 'ppid', 'ppid_source', 'parent_id', 'comm', 'filename', 'args', 'exec_count',
   'failed_exec_count', 'start_ts', 'start_source', 'exec_ts', 'exec_time_text', 'exit_ts', 'exit_time_text',
   'lifetime_s', 'exit_code', 'signal', 'core_dumped', 'seen_exec', 'seen_exit', 'inferred', 'fork_only',
+  'start_precision', 'exit_precision',
 ]
 
 /** A process row as written: its numbers, and the line ids its text columns are copied from. */
@@ -344,6 +360,10 @@ export interface InstanceRow {
   /** µs */
   readonly start: number | null
   readonly startSource: StartSource
+  readonly startPrecision: TimePrecision
+  /** µs */
+  readonly exitTs: number | null
+  readonly exitPrecision: TimePrecision
   readonly seenExit: boolean
   readonly forkOnly: boolean
   /** line ids: last successful exec, first successful exec, first exec, the exit */
@@ -359,7 +379,8 @@ export interface InstanceRow {
  * successful exec, fo = first successful exec, fe = first exec, x = the exit.
  * Values per row (v.column1..18): id, capture_id, pid, ppid, ppid_source,
  * parent_id, exec_count, failed_exec_count, start (µs), start_source,
- * seen_exec, seen_exit, inferred, fork_only, then the line ids of lo, fo, fe, x.
+ * seen_exec, seen_exit, inferred, fork_only, the line ids of lo, fo, fe, x, then the exit (µs),
+ * start_precision and exit_precision.
  */
 export function writeInstanceRows(ctx: DeriveContext, rows: Iterable<InstanceRow>): number {
   const upserts = batchOf(
@@ -367,8 +388,9 @@ export function writeInstanceRows(ctx: DeriveContext, rows: Iterable<InstanceRow
     (n) => `INSERT INTO process (id, ${COLUMNS.join(', ')})
      SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, coalesce(lo.comm, x.comm, fe.comm), lo.filename, lo.args,
        v.column7, v.column8, CAST(v.column9 AS INTEGER) * 1000, v.column10, (fo.ts / 1000) * 1000, fo.time_text,
-       (x.ts / 1000) * 1000, x.time_text, x.age_s, x.exit_code, x.signal, x.core_dumped, v.column11, v.column12, v.column13, v.column14
-     FROM (VALUES ${valuesSql(18, n)}) AS v
+       CAST(v.column19 AS INTEGER) * 1000, x.time_text, x.age_s, x.exit_code, x.signal, x.core_dumped, v.column11, v.column12, v.column13, v.column14,
+       v.column20, v.column21
+     FROM (VALUES ${valuesSql(21, n)}) AS v
        LEFT JOIN execsnoop_event lo ON lo.line_id = v.column15
        LEFT JOIN execsnoop_event fo ON fo.line_id = v.column16
        LEFT JOIN execsnoop_event fe ON fe.line_id = v.column17
@@ -376,13 +398,14 @@ export function writeInstanceRows(ctx: DeriveContext, rows: Iterable<InstanceRow
      WHERE true
      ON CONFLICT (id) DO UPDATE SET ${COLUMNS.map((c) => `${c} = excluded.${c}`).join(', ')}
      WHERE ${COLUMNS.map((c) => `${c} IS NOT excluded.${c}`).join(' OR ')}`,
-    18,
+    21,
   )
   let n = 0
   for (const r of rows) {
     upserts.values.push(
       r.id, ctx.captureId, r.pid, r.ppid, r.ppidSource, r.parentId, r.execCount, r.failedExecCount, r.start, r.startSource,
       r.execCount > 0 ? 1 : 0, r.seenExit ? 1 : 0, 0, r.forkOnly ? 1 : 0, r.lastOk, r.firstOk, r.first, r.exit,
+      r.exitTs, r.startPrecision, r.exitPrecision,
     )
     upserts.added()
     n++
@@ -407,6 +430,9 @@ function writeInstances(ctx: DeriveContext, placed: ReadonlyMap<number, Placed[]
           failedExecCount: s.failedExecCount,
           start: Number.isNaN(i.start) ? null : i.start,
           startSource: i.startSource,
+          startPrecision: i.startPrecision,
+          exitTs: Number.isNaN(i.exitTs) ? null : i.exitTs,
+          exitPrecision: i.exitPrecision,
           seenExit: i.exit !== null,
           forkOnly: i.exit !== null && i.execs.length === 0,
           lastOk: s.lastOk?.line ?? null,

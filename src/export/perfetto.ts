@@ -7,7 +7,9 @@ import { tableExists } from '../store/tables.js'
  * Exports the process tree under a PID as Chrome trace-event JSON, which
  * ui.perfetto.dev and chrome://tracing open: one track per process instance
  * (reused PIDs get distinct tracks), named with comm, PID and arguments and
- * ordered depth-first; a slice for each lifetime; instants for execs, exits,
+ * ordered depth-first; a slice for each lifetime (process.start_ts to
+ * exit_ts: placed by the most precise evidence, see derive/instances.ts and
+ * derive/refine.ts); instants for execs, exits,
  * and every other tool's event of that process (block I/O, files, TCP
  * state transitions, ...).
  */
@@ -41,6 +43,8 @@ interface Node {
   args: string | null
   start_us: number | null
   exit_us: number | null
+  start_precision: string | null
+  exit_precision: string | null
   lifetime_s: number | null
   exit_code: number | null
   signal: number | null
@@ -70,7 +74,7 @@ export async function exportPerfetto(store: Store, options: PerfettoOptions): Pr
         SELECT c.id, t.depth + 1 FROM process c JOIN tree t ON c.parent_id = t.id WHERE t.depth < 10000
       )
       SELECT p.id, p.parent_id, t.depth, p.pid, p.ppid, p.comm, p.args, p.start_ts / 1000 AS start_us,
-             p.exit_ts / 1000 AS exit_us, p.lifetime_s, p.exit_code, p.signal, p.inferred, p.fork_only
+             p.exit_ts / 1000 AS exit_us, p.start_precision, p.exit_precision, p.lifetime_s, p.exit_code, p.signal, p.inferred, p.fork_only
       FROM (SELECT id, max(depth) AS depth FROM tree GROUP BY id) t JOIN process p ON p.id = t.id`.execute(db)
   ).rows
   const bounds = await db
@@ -125,6 +129,9 @@ export async function exportPerfetto(store: Store, options: PerfettoOptions): Pr
         ppid: n.ppid,
         args: n.args,
         lifetime_s: n.lifetime_s ?? 'unknown: exit not captured',
+        // what the slice's ends are worth (ms, 10ms: placed by execsnoop -T -t; s: whole seconds)
+        start_precision: n.start_precision,
+        exit_precision: n.exit_precision,
         seen: n.inferred ? 'inferred (only as a PPID)' : n.fork_only ? 'fork without exec' : 'exec',
       },
     })

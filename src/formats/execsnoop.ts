@@ -162,9 +162,12 @@ function classify(line: string, layout: ExecsnoopLayout, ctx: { previous: LineRe
     }
     const elapsedText = g.elapsed?.trimEnd()
     const elapsed = elapsedText === undefined ? null : Number(elapsedText)
-    if (elapsedText !== undefined && !time) {
-      time = { kind: 'relative', seconds: elapsed ?? 0, since: 'tool_start', decimals: 3 }
-      timeText = elapsedText
+    if (elapsedText !== undefined) {
+      // -t, alone or with -T: the ms-exact relative time is the row's time;
+      // the wall second printed beside it (-T) anchors the relative clock
+      const wall = time?.kind === 'clock' ? { hour: time.hour, minute: time.minute, second: time.second, utc: false } : undefined
+      time = { kind: 'relative', seconds: elapsed ?? 0, since: 'tool_start', decimals: 3, ...(wall ? { wall } : {}) }
+      timeText = timeText === undefined ? elapsedText : `${timeText} ${elapsedText}`
     }
     const ppidText = g.ppid
     const ppid = ppidText === undefined || ppidText === '?' || ppidText === '0' ? null : Number(ppidText)
@@ -279,9 +282,11 @@ const execsnoop: LogFormat<ExecsnoopLayout> = {
       name: 'elapsed_s',
       kind: 'real',
       unit: 's',
-      description: 'TIME(s) column (-t): seconds since the tool started, taken at print time; else NULL.',
+      description:
+        "TIME(s) column (-t): seconds since the tool started, taken at print time; else NULL. The row's ts is counted from the tool's start (source.rel_anchor_ts), which -T -t lines pin to a few ms.",
     },
   ],
+  relativeColumn: 'elapsed_s',
   detect,
   classify,
   samples: [

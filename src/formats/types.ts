@@ -47,6 +47,12 @@ export type RecordTime =
       readonly since: 'tool_start' | 'first_event'
       /** decimal places printed, e.g. 3 for `12.345`. */
       readonly decimals: number
+      /**
+       * The whole-second wall-clock time printed beside it (libbpf execsnoop
+       * `-T -t`), read at the same instant: every such pair bounds the
+       * instant the relative clock counts from (see SourceClock).
+       */
+      readonly wall?: { readonly hour: number; readonly minute: number; readonly second: number; readonly utc: boolean }
     }
 
 /** Values of one record, keyed by the format's column names. */
@@ -113,6 +119,12 @@ export interface LogFormat<L extends Layout = Layout> {
   readonly url: string
   /** Columns of `<name>_event`, in table order, without the common ones. */
   readonly columns: readonly Column[]
+  /**
+   * The column holding a relative time (seconds since the tool started) that
+   * rows with a wall-clock beside it are placed from (execsnoop `-T -t`):
+   * when the anchor moves, rows are placed again from it.
+   */
+  readonly relativeColumn?: string
   /**
    * Recognise a header (or a banner that is always followed by one).
    * Returns the layout for a header, `'banner'` for a banner line of this

@@ -14,10 +14,78 @@ import type { RecordTime } from '../formats/types.js'
 /**
  * `s`/`ms`: a printed wall-clock time of that resolution; `derived`: a
  * relative time (seconds since the tool started or since its first event)
- * anchored to the tool's start; `relative`: such a time with no anchor known
- * (no timestamp).
+ * anchored to the tool's start as capture.json or the file's creation time
+ * gives it; `relative`: such a time with no anchor known (no timestamp).
+ * `ms`/`10ms`/`100ms`/`s` are also given to a relative time whose anchor was
+ * pinned that closely (execsnoop `-T -t`, see {@link RelativeBounds}).
  */
-export type Precision = 's' | 'ms' | 'derived' | 'relative'
+export type Precision = 's' | 'ms' | '10ms' | '100ms' | 'derived' | 'relative'
+
+/**
+ * What bounds the instant a relative clock (`TIME(s)`, seconds since the tool
+ * started) counts from, in µs since the epoch. A tool printing both columns
+ * (execsnoop `-T -t`) reads them at the same instant, so every line says
+ * `wall second <= anchor + TIME(s) < wall second + 1` (within the printed
+ * ms); capture.json says it lies between the tool's spawn (`started_utc`)
+ * and the first sight of its header (`header_utc`). The bounds are the
+ * intersection of all of them: a pure function of the lines, whatever the
+ * order or the batches they came in.
+ */
+export interface RelativeBounds {
+  /** bounds from the lines alone (lo > hi: the lines contradict each other) */
+  readonly linesLo: number
+  readonly linesHi: number
+  /** how many lines bounded it */
+  readonly lines: number
+  /** capture.json's [started_utc, header_utc], when known */
+  readonly captureLo: number | null
+  readonly captureHi: number | null
+}
+
+/** The anchor that {@link RelativeBounds} give, and what it is worth. */
+export interface RelativeAnchor {
+  /** µs since the epoch, on a whole ms: the middle of the bounds */
+  readonly point: number
+  /** width of the bounds in µs (how far the point may be off, twice) */
+  readonly width: number
+  /** what bounded it: `lines`, `lines+capture.json` */
+  readonly from: string
+  readonly lines: number
+  /** the lines contradict each other (the clocks were stepped while tracing?) */
+  readonly conflict: boolean
+}
+
+/**
+ * Slack (µs) of one line's bound: TIME(s) is printed rounded to the ms, and
+ * the two clocks are read a few µs apart.
+ */
+const LINE_SLACK = 1_000
+
+/** The anchor of some bounds; capture.json's bounds count only when they agree with the lines. */
+export function relativeAnchor(b: RelativeBounds): RelativeAnchor {
+  let lo = b.linesLo
+  let hi = b.linesHi
+  let from = 'lines'
+  if (b.captureLo !== null && b.captureHi !== null && lo <= hi) {
+    const l = Math.max(lo, b.captureLo)
+    const h = Math.min(hi, b.captureHi)
+    if (l <= h && (l > lo || h < hi)) {
+      lo = l
+      hi = h
+      from = 'lines+capture.json'
+    }
+  }
+  const point = Math.round((lo + hi) / 2 / 1000) * 1000
+  return { point, width: Math.abs(hi - lo), from, lines: b.lines, conflict: lo > hi }
+}
+
+/** The precision of a time counted from an anchor known within `width` µs. */
+export function anchoredPrecision(width: number): Precision {
+  if (width <= 2_000) return 'ms'
+  if (width <= 20_000) return '10ms'
+  if (width <= 200_000) return '100ms'
+  return 's'
+}
 
 export interface Normalized {
   /** Nanoseconds since the Unix epoch (UTC), or null when not derivable. */
@@ -47,6 +115,17 @@ export interface ClockAnchor {
    * else the log file's creation time): relative times count from here.
    */
   readonly startMs?: number
+  /** capture.json's `started_utc` (ms), when it also gave `header_utc`: the start lies in [startLowMs, startMs]. */
+  readonly startLowMs?: number
+  /** where startMs came from: `capture.json` or `file` (its creation time) */
+  readonly startFrom?: 'capture.json' | 'file'
+}
+
+/** When the tool started, as the capture says it ({@link SourceClock}'s `toolStart`). */
+export interface ToolStart {
+  readonly ms: number
+  readonly lowMs?: number
+  readonly from: 'capture.json' | 'file'
 }
 
 /** Serialisable per-source clock state (stored with the source). */
@@ -61,6 +140,8 @@ export interface ClockState {
    * older tracedb versions and until the first time.
    */
   readonly lastUtc?: number | null
+  /** Bounds of a relative clock printed beside a wall clock (execsnoop -T -t); absent until the first such line. */
+  readonly relative?: RelativeBounds | null
 }
 
 const DAY = 86_400
@@ -298,32 +379,92 @@ export class SourceClock {
   #dayOffset: number | null
   #last: number | null
   #lastUtc: number | null
-  #toolStart: (() => number | undefined) | undefined
+  #relative: RelativeBounds | null
+  #toolStart: ((withWall: boolean) => ToolStart | undefined) | undefined
 
   /**
    * `toolStart` is asked once, at the first relative time, when the tool
-   * started (UTC ms); the answer is kept in the state.
+   * started; the answer is kept in the state. `withWall`: the relative times
+   * come with wall-clock seconds (execsnoop -T -t), which place them better
+   * than a file's creation time would.
    */
-  constructor(state: ClockState, toolStart?: () => number | undefined) {
+  constructor(state: ClockState, toolStart?: (withWall: boolean) => ToolStart | undefined) {
     this.#anchor = state.anchor
     this.#toolStart = toolStart
     this.#dayOffset = state.dayOffset
     this.#last = state.lastSecondsOfDay
     this.#lastUtc = state.lastUtc ?? null
+    this.#relative = state.relative ?? null
   }
 
   get state(): ClockState {
-    return { anchor: this.#anchor, dayOffset: this.#dayOffset, lastSecondsOfDay: this.#last, lastUtc: this.#lastUtc }
+    return {
+      anchor: this.#anchor,
+      dayOffset: this.#dayOffset,
+      lastSecondsOfDay: this.#last,
+      lastUtc: this.#lastUtc,
+      ...(this.#relative ? { relative: this.#relative } : {}),
+    }
+  }
+
+  /** The anchor pinned by wall-clock/relative pairs so far (execsnoop -T -t), or null. */
+  get relativeAnchor(): RelativeAnchor | null {
+    return this.#relative ? relativeAnchor(this.#relative) : null
+  }
+
+  /** The tool's start as the capture says it (asked once). */
+  #askToolStart(withWall: boolean): void {
+    if (this.#anchor.startMs !== undefined || !this.#toolStart) return
+    const start = this.#toolStart(withWall)
+    this.#toolStart = undefined
+    if (start !== undefined) {
+      this.#anchor = {
+        ...this.#anchor,
+        startMs: start.ms,
+        ...(start.lowMs !== undefined ? { startLowMs: start.lowMs } : {}),
+        startFrom: start.from,
+      }
+    }
+  }
+
+  /**
+   * A relative time printed beside a wall-clock second: the pair narrows the
+   * anchor's bounds, and the time is placed from the anchor so far (the
+   * writer places the rows already written again when the anchor moves).
+   */
+  #withWall(time: RecordTime & { kind: 'relative' }, wall: NonNullable<(RecordTime & { kind: 'relative' })['wall']>): Normalized {
+    this.#askToolStart(true)
+    const w = this.normalize({ kind: 'clock', ...wall })
+    const rel = Number.isFinite(time.seconds) ? Math.round(time.seconds * 1e6) : NaN
+    if (w.ts === null || Number.isNaN(rel)) return { ts: null, precision: 'relative' }
+    const second = Number(w.ts / 1000n)
+    const lo = second - rel - LINE_SLACK
+    const hi = second + 1_000_000 - rel + LINE_SLACK
+    const prev = this.#relative
+    if (prev) {
+      this.#relative = { ...prev, linesLo: Math.max(prev.linesLo, lo), linesHi: Math.min(prev.linesHi, hi), lines: prev.lines + 1 }
+    } else {
+      const a = this.#anchor
+      const header = a.startFrom === 'capture.json' ? a.startMs : undefined
+      this.#relative = {
+        linesLo: lo,
+        linesHi: hi,
+        lines: 1,
+        // the tool started after it was spawned (started_utc; else assume
+        // within a second) and before its header was seen (header_utc)
+        captureLo: header === undefined ? null : (a.startLowMs ?? header - 1_000) * 1000 - LINE_SLACK,
+        captureHi: header === undefined ? null : header * 1000 + LINE_SLACK,
+      }
+    }
+    const anchor = relativeAnchor(this.#relative)
+    return { ts: (BigInt(anchor.point) + BigInt(rel)) * 1000n, precision: anchoredPrecision(anchor.width) }
   }
 
   normalize(time: RecordTime | undefined): Normalized {
     if (!time) return { ts: null, precision: null }
     if (time.kind === 'relative') {
-      if (this.#anchor.startMs === undefined && this.#toolStart) {
-        const startMs = this.#toolStart()
-        this.#toolStart = undefined
-        if (startMs !== undefined) this.#anchor = { ...this.#anchor, startMs }
-      }
+      if (time.wall) return this.#withWall(time, time.wall)
+      this.#askToolStart(false)
       const start = this.#anchor.startMs
       if (start === undefined || !Number.isFinite(time.seconds)) return { ts: null, precision: 'relative' }
       const ns = BigInt(Math.round(start)) * 1_000_000n + BigInt(Math.round(time.seconds * 1e6)) * 1000n

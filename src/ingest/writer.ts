@@ -9,7 +9,7 @@ import type { LogFormat } from '../formats/types.js'
 import type { Store } from '../store/open.js'
 import { RowBatch, ROWS_PER_STATEMENT, valuesSql } from '../store/batch.js'
 import { EVENT_COLUMNS } from '../store/schema.js'
-import { localDateOf, localTimeZone, SourceClock, type ClockState } from './clock.js'
+import { anchoredPrecision, localDateOf, localTimeZone, SourceClock, type ClockState, type RelativeAnchor, type ToolStart } from './clock.js'
 import { decodeLine, lineBytes, type TextLine } from './lines.js'
 import { INITIAL_PARSER_STATE, SourceParser, type ParserState } from './source-parser.js'
 import type { FileContext, FileReport } from './types.js'
@@ -102,6 +102,7 @@ export class SourceWriter {
   #lastRecord: number | null
   #lastRecordFormat: string | null
   #tail: StoredState['tail']
+  #conflictWarned = false
   readonly #lineRows: RowBatch
   /** pending event rows per format */
   readonly #eventRows = new Map<string, { rows: RowBatch; columns: readonly string[] }>()
@@ -130,7 +131,7 @@ export class SourceWriter {
     const stored: StoredState | null =
       source.parser_state && !existing ? (JSON.parse(source.parser_state) as StoredState) : null
     this.#parser = new SourceParser(ctx.formats, stored?.parser ?? INITIAL_PARSER_STATE)
-    this.#clock = stored?.clock ? new SourceClock(stored.clock, () => this.#toolStartMs()) : null
+    this.#clock = stored?.clock ? new SourceClock(stored.clock, (withWall) => this.#toolStart(withWall)) : null
     this.#tail = stored?.tail ?? null
     this.#mtimeMs = st.mtimeMs
     this.#lineNo = existing ? 0 : source.committed_lines
@@ -200,7 +201,7 @@ export class SourceWriter {
     if (!this.#ctx.clockTz && this.#ctx.clockDate) {
       this.#ctx.warnings.push(`${this.#source.path}: no --tz given; assumed ${tz} (this machine's zone)`)
     }
-    this.#clock = new SourceClock({ anchor, dayOffset: null, lastSecondsOfDay: null }, () => this.#toolStartMs())
+    this.#clock = new SourceClock({ anchor, dayOffset: null, lastSecondsOfDay: null }, (withWall) => this.#toolStart(withWall))
     return this.#clock
   }
 
@@ -211,21 +212,26 @@ export class SourceWriter {
    * given either, the file's creation time — the shell creates a `>`
    * redirect just before the tool starts.
    */
-  #toolStartMs(): number | undefined {
+  #toolStart(withWall: boolean): ToolStart | undefined {
     const meta = this.#ctx.store.sqlite.prepare('SELECT meta FROM capture WHERE id = ?').pluck().get(this.#ctx.captureId) as
       | string
       | null
     const name = basename(this.#source.path)
     try {
-      const tools = (JSON.parse(meta ?? '{}') as { tools?: Record<string, { log?: string; header_utc?: string; started_utc?: string }> }).tools
+      const tools = (JSON.parse(meta ?? '{}') as { tools?: Record<string, { log?: string; header_utc?: string | null; started_utc?: string }> }).tools
       for (const t of Object.values(tools ?? {})) {
         if (t.log !== name) continue
         const ms = Date.parse(t.header_utc ?? t.started_utc ?? '')
-        if (!Number.isNaN(ms)) return ms
+        // the tool started after it was spawned and before its header was seen
+        const low = t.header_utc ? Date.parse(t.started_utc ?? '') : NaN
+        if (!Number.isNaN(ms)) return { ms, ...(Number.isNaN(low) || low > ms ? {} : { lowMs: low }), from: 'capture.json' }
       }
     } catch {
       // an unreadable capture.json was reported when it was read
     }
+    // wall-clock seconds beside the relative times place them to the ms: a
+    // file's creation time would only be worse
+    if (withWall) return undefined
     if (this.#ctx.clockDate) {
       // --date says the logs were not necessarily written here and now: a
       // copied file's creation time would be a wrong anchor
@@ -240,7 +246,7 @@ export class SourceWriter {
         this.#ctx.warnings.push(
           `${this.#source.path}: relative times counted from the file's creation time; capture.json (tracedb record) gives the tool's start`,
         )
-        return born
+        return { ms: born, from: 'file' }
       }
     } catch {
       // the file is gone (rebuild from stored lines): relative times stay without timestamp
@@ -299,6 +305,7 @@ export class SourceWriter {
     this.#lineRows.clear()
     for (const ev of this.#eventRows.values()) ev.rows.clear()
     sqlite.transaction(() => {
+      const anchorBefore = this.#clock?.relativeAnchor ?? null
       const firstLineNo = this.#lineNo + 1
       const droppedPids = this.#existing ? [] : this.#dropPartial()
       const touchedLines: number[] = []
@@ -373,10 +380,11 @@ export class SourceWriter {
         }
       }
       this.#flush()
+      const moved = this.#placeAgain(anchorBefore)
       // the batch's lines and what they imply commit together
       if (this.#ctx.derive) {
         try {
-          deriveNew(sqlite, capture, { touchedLines, pids: droppedPids })
+          deriveNew(sqlite, capture, { touchedLines, pids: [...droppedPids, ...moved] })
         } catch (cause) {
           // the batch is rolled back with its derivation: nothing half-written stays
           throw new DatabaseError(`${this.#source.path}: deriving after lines ${String(firstLineNo)}-${String(this.#lineNo)} failed: ${(cause as Error).message}`, {
@@ -392,6 +400,7 @@ export class SourceWriter {
         this.#tail = { offset: tail.offset, length: tail.end - tail.offset, sha1 }
       }
       const state: StoredState = { parser: this.#parser.state, clock: this.#clock?.state ?? null, tail: this.#tail }
+      this.#saveAnchor()
       sqlite
         .prepare(
           `UPDATE source SET committed_offset = ?, committed_lines = ?, format = ?, variant = ?, flags = ?,
@@ -411,6 +420,67 @@ export class SourceWriter {
       // a partial line is re-read next time: its number is not committed
       this.#lineNo = committedLines
     })()
+  }
+
+  /**
+   * When this batch moved the anchor of the source's relative clock
+   * (execsnoop -T -t: each line narrows it), every row of the source
+   * counted from it is placed again, so that the rows are what one pass
+   * over the whole file gives; returns the PIDs of the rows moved (their
+   * instances are derived again). The anchor sits on a whole ms, so it
+   * moves a few times early in a file and seldom after.
+   */
+  #placeAgain(before: RelativeAnchor | null): number[] {
+    const anchor = this.#clock?.relativeAnchor
+    const format = this.#parser.format
+    const column = format?.relativeColumn
+    if (!anchor || !format || column === undefined) return []
+    const { sqlite } = this.#ctx.store
+    const precision = anchoredPrecision(anchor.width)
+    if (anchor.point === before?.point) {
+      // the point stayed; the rows' precision changes with the anchor's (a few times at most)
+      if (precision === anchoredPrecision(before.width)) return []
+      sqlite
+        .prepare(
+          `UPDATE ${format.name}_event SET ts_precision = ?
+           WHERE source_id = ? AND ${column} IS NOT NULL AND time_text LIKE '__:__:__ %' AND ts_precision IS NOT ?`,
+        )
+        .run(precision, this.#source.id, precision)
+      return []
+    }
+    // (rows with a wall second beside their TIME(s): a row an older tracedb stored from -T -t kept only the second)
+    const rows = sqlite
+      .prepare(
+        `UPDATE ${format.name}_event SET ts = ? + CAST(round(${column} * 1e6) AS INTEGER) * 1000, ts_precision = ?
+         WHERE source_id = ? AND ${column} IS NOT NULL AND time_text LIKE '__:__:__ %' RETURNING pid`,
+      )
+      .pluck()
+      .all(BigInt(anchor.point) * 1000n, precision, this.#source.id) as (number | null)[]
+    return [...new Set(rows.filter((p): p is number => typeof p === 'number'))]
+  }
+
+  /** The source's relative-clock anchor, for readers (source.rel_anchor_*). */
+  #saveAnchor(): void {
+    const clock = this.#clock
+    if (!clock) return
+    const a = clock.relativeAnchor
+    const start = clock.state.anchor
+    let row: [bigint | null, number | null, string | null, number | null] = [null, null, null, null]
+    if (a) {
+      row = [BigInt(a.point) * 1000n, a.width / 2000, a.conflict ? `${a.from} (contradicting: clocks stepped?)` : a.from, a.lines]
+      if (a.conflict && !this.#conflictWarned) {
+        this.#conflictWarned = true
+        this.#ctx.warnings.push(
+          `${this.#source.path}: the wall-clock and TIME(s) columns disagree by ${String(Math.round(a.width / 1000))} ms across lines (was the clock stepped while tracing?); times are placed from the middle`,
+        )
+      }
+    } else if (start.startMs !== undefined && this.#parser.layout?.relative === true) {
+      const err = start.startLowMs === undefined ? null : start.startMs - start.startLowMs
+      row = [BigInt(Math.round(start.startMs)) * 1_000_000n, err, start.startFrom === 'file' ? 'file creation time' : 'capture.json', 0]
+    }
+    this.#ctx.store.sqlite
+      .prepare('UPDATE source SET rel_anchor_ts = ?, rel_anchor_error_ms = ?, rel_anchor_source = ?, rel_anchor_lines = ? WHERE id = ?')
+      .run(...row, this.#source.id)
   }
 
   get lineCount(): number {

@@ -16,7 +16,8 @@ const COMMON_EVENT_DOCS: Record<(typeof EVENT_COLUMNS)[number], string> = {
   capture_id: 'the capture (capture.id)',
   source_id: 'the file (source.id)',
   ts: 'time of the record, integer ns since the Unix epoch (UTC); NULL when not derivable',
-  ts_precision: 's | ms | relative (a relative clock not anchored to wall time)',
+  ts_precision:
+    "how closely ts is known: s or ms (a printed wall-clock time; or execsnoop -T -t seconds counted from a start pinned that closely, also 10ms, 100ms), derived (seconds since the tool started, counted from capture.json's tool start), relative (a relative clock not anchored to wall time: ts NULL)",
   time_text: 'the time exactly as the tool printed it',
   process_id: 'the process instance (process.id) the record belongs to, when derived',
 }
@@ -35,6 +36,13 @@ function migrationDocs(): Map<string, { table: string; columns: Map<string, stri
       const line = raw.trim()
       if (line.startsWith('--')) {
         pending.push(line.replace(/^--\s?/, ''))
+        continue
+      }
+      const alter = /^ALTER TABLE (\w+) ADD COLUMN (\w+)/i.exec(line)
+      if (alter?.[1] && alter[2]) {
+        // a column added later, with the comment above it
+        if (pending.length > 0) docs.get(alter[1])?.columns.set(alter[2], pending.join(' '))
+        pending = []
         continue
       }
       const create = /^CREATE (?:TABLE|VIEW) (\w+)/i.exec(line)

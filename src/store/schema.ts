@@ -40,6 +40,11 @@ export interface SourceTable {
   state: 'active' | 'replaced' | 'unknown'
   first_read_at: string
   last_read_at: string
+  /** ns: the instant the relative clock counts from */
+  rel_anchor_ts: Ns
+  rel_anchor_error_ms: number | null
+  rel_anchor_source: string | null
+  rel_anchor_lines: number | null
 }
 
 export interface LogLineTable {
@@ -78,7 +83,7 @@ export interface ProcessTable {
   exec_count: number
   failed_exec_count: number
   start_ts: Ns
-  start_source: 'exit_age' | 'exec' | null
+  start_source: 'exit_age' | 'exec' | 'bounded' | null
   exec_ts: Ns
   exec_time_text: string | null
   exit_ts: Ns
@@ -91,6 +96,8 @@ export interface ProcessTable {
   seen_exit: number
   inferred: number
   fork_only: number
+  start_precision: string | null
+  exit_precision: string | null
 }
 
 /** Common leading columns of every `<format>_event` table. */
@@ -178,7 +185,8 @@ export const CORE_COLUMNS = {
   source: [
     'id', 'capture_id', 'path', 'dev', 'ino', 'fingerprint', 'committed_offset', 'committed_lines',
     'size_seen', 'mtime_ms', 'format', 'variant', 'flags', 'parser_state', 'last_record_line_id',
-    'state', 'first_read_at', 'last_read_at',
+    'state', 'first_read_at', 'last_read_at', 'rel_anchor_ts', 'rel_anchor_error_ms', 'rel_anchor_source',
+    'rel_anchor_lines',
   ],
   log_line: [
     'id', 'capture_id', 'source_id', 'line_no', 'byte_offset', 'kind', 'raw', 'raw_bytes', 'detail',
@@ -189,7 +197,7 @@ export const CORE_COLUMNS = {
     'id', 'capture_id', 'pid', 'ppid', 'ppid_source', 'parent_id', 'comm', 'filename', 'args',
     'exec_count', 'failed_exec_count', 'start_ts', 'start_source', 'exec_ts', 'exec_time_text',
     'exit_ts', 'exit_time_text', 'lifetime_s', 'exit_code', 'signal', 'core_dumped', 'seen_exec',
-    'seen_exit', 'inferred', 'fork_only',
+    'seen_exit', 'inferred', 'fork_only', 'start_precision', 'exit_precision',
   ],
   tcp_connection: [
     'id', 'capture_id', 'skaddr', 'side', 'laddr', 'lport', 'raddr', 'rport', 'handshake_ms', 'start_ts',

@@ -38,7 +38,8 @@ export function canonicalDump(store: Store, root: string): Record<string, unknow
   const processes = s
     .prepare(
       `SELECT p.pid, p.ppid, p.start_ts, p.exit_ts, p.comm, p.args, p.exec_count, p.lifetime_s, p.exit_code, p.signal,
-              p.seen_exec, p.seen_exit, p.inferred, p.fork_only, parent.pid AS parent_pid, parent.start_ts AS parent_start
+              p.seen_exec, p.seen_exit, p.inferred, p.fork_only, p.start_source, p.start_precision, p.exit_precision,
+              parent.pid AS parent_pid, parent.start_ts AS parent_start
        FROM process p LEFT JOIN process parent ON parent.id = p.parent_id
        ORDER BY p.pid, p.start_ts, p.exit_ts, p.args`,
     )
