@@ -8,7 +8,10 @@
 #     config, host key and authorized_keys under a temp dir. The system sshd
 #     (port 22) and /root/.ssh are not touched.
 #   * writes the sshd listener's PID to OUTDIR/sshd.pid
-#   * logs in as root with a generated key (LOGINS times, 1 s apart, default 3):
+#   * logs in with a generated key (LOGINS times, 1 s apart, default 3), as
+#     LOGIN_AS says:
+#     LOGIN_AS=root (the default; examples/ssh-login was recorded so): as root,
+#       each login doing some work of its own:
 #       - non-interactive logins run a command string through root's shell
 #         (bash -c ...) that does work which forks WITHOUT exec (subshells,
 #         $(...) of builtins, pipelines of builtins, a background function)
@@ -16,11 +19,21 @@
 #       - the middle login is interactive: ssh -tt allocates a pty, sshd
 #         execs a login shell (-bash) that reads /etc/profile, ~/.profile,
 #         ~/.bashrc and then the same commands from stdin.
+#     LOGIN_AS=user: plain logins, in which the login itself is the work:
+#       - creates a temporary unprivileged user, tracedb-demo (useradd: shell
+#         /bin/bash, home DEMO_HOME, default /opt/demo/home,
+#         with the files of /etc/skel only), and authorizes the key for it;
+#       - non-interactive logins run `true` (sshd: bash -c true);
+#       - the middle login is interactive (ssh -tt, a login shell reading
+#         /etc/profile, ~/.profile, ~/.bashrc) and types `exit` at once;
+#       - removes the user and its home (userdel -r) at the end.
 #   * stops sshd (SIGTERM to the PID it started) and removes the temp dir.
 #
 # Needs: root, openssh-server and openssh-client
-#   (apt-get install -y openssh-server openssh-client).
-# Environment: LOGINS (default 3), PORT (default 2222), USE_PAM (yes/no).
+#   (apt-get install -y openssh-server openssh-client); with LOGIN_AS=user,
+#   useradd and userdel (passwd), and no user tracedb-demo yet.
+# Environment: LOGINS (default 3), PORT (default 2222), USE_PAM (yes/no),
+#   LOGIN_AS (root/user), DEMO_HOME (with LOGIN_AS=user).
 # Network traffic: 127.0.0.1 only.
 #
 # Usage: sudo examples/login-workload.sh OUTDIR
@@ -33,14 +46,50 @@ LOGINS=${LOGINS:-3}
 # no pam_motd and no run-parts /etc/update-motd.d on login
 USE_PAM=${USE_PAM:-yes}
 PORT=${PORT:-2222}
+LOGIN_AS=${LOGIN_AS:-root}
+DEMO_USER=tracedb-demo
+DEMO_HOME=${DEMO_HOME:-/opt/demo/home}
+case $LOGIN_AS in
+  root) LOGIN=root ;;
+  user)
+    LOGIN=$DEMO_USER
+    if id "$DEMO_USER" > /dev/null 2>&1; then
+      echo "login-workload.sh: user $DEMO_USER exists already: left over from an earlier run? (userdel -r $DEMO_USER)" >&2; exit 1
+    fi
+    if [[ -e $DEMO_HOME ]]; then
+      echo "login-workload.sh: $DEMO_HOME exists already: remove it or set DEMO_HOME" >&2; exit 1
+    fi ;;
+  *) echo "login-workload.sh: LOGIN_AS is root or user, not '$LOGIN_AS'" >&2; exit 2 ;;
+esac
 mkdir -p "$OUT"
 
 WORK=$(mktemp -d /tmp/tracedb-sshd.XXXXXX)
 SSHD_PID=
+MADE_USER=0
+MADE_PARENT=
+ACCOUNTS=(passwd passwd- group group- shadow shadow- gshadow gshadow- subuid subuid- subgid subgid-)
 cleanup() {
   if [[ -n $SSHD_PID ]] && kill -0 "$SSHD_PID" 2>/dev/null; then
     kill -TERM "$SSHD_PID" 2>/dev/null || true
     wait "$SSHD_PID" 2>/dev/null || true
+  fi
+  if (( MADE_USER )); then
+    # -r: its home and mail spool too; userdel also drops its group and
+    # its /etc/subuid and /etc/subgid ranges
+    userdel -r "$DEMO_USER" || userdel -r -f "$DEMO_USER" || true
+    if [[ -n $MADE_PARENT ]]; then rmdir "$MADE_PARENT" || true; fi
+    # the account files as they were, byte for byte (useradd and userdel
+    # also rewrite the "-" backups); put back in place if not
+    local f
+    for f in "${ACCOUNTS[@]}"; do
+      if [[ -e $WORK/etc/$f ]] && ! cmp -s "$WORK/etc/$f" "/etc/$f"; then
+        echo "login-workload.sh: /etc/$f differs from before the run: put back as it was" >&2
+        cat "$WORK/etc/$f" > "/etc/$f"
+      elif [[ ! -e $WORK/etc/$f && -e /etc/$f ]]; then
+        echo "login-workload.sh: /etc/$f did not exist before the run: removed" >&2
+        rm -f "/etc/$f"
+      fi
+    done
   fi
   rm -rf "$WORK"
 }
@@ -50,6 +99,18 @@ ssh-keygen -q -t ed25519 -N '' -C tracedb-host -f "$WORK/host_key"
 ssh-keygen -q -t ed25519 -N '' -C tracedb-client -f "$WORK/client_key"
 cp "$WORK/client_key.pub" "$WORK/authorized_keys"
 chmod 600 "$WORK/authorized_keys"
+if [[ $LOGIN_AS == user ]]; then
+  mkdir "$WORK/etc"
+  for f in "${ACCOUNTS[@]}"; do
+    if [[ -e /etc/$f ]]; then cp -a "/etc/$f" "$WORK/etc/$f"; fi
+  done
+  if [[ ! -d $(dirname "$DEMO_HOME") ]]; then MADE_PARENT=$(dirname "$DEMO_HOME"); mkdir "$MADE_PARENT"; fi
+  useradd --create-home --home-dir "$DEMO_HOME" --skel /etc/skel --shell /bin/bash \
+    --comment 'tracedb demo login' "$DEMO_USER"
+  MADE_USER=1
+  # sshd reads authorized_keys as the user who logs in
+  chmod 755 "$WORK"; chmod 644 "$WORK/authorized_keys"
+fi
 mkdir -p /run/sshd   # privilege-separation dir, normally created by systemd
 chmod 755 /run/sshd
 
@@ -59,7 +120,7 @@ HostKey $WORK/host_key
 PidFile $WORK/sshd.pidfile
 AuthorizedKeysFile $WORK/authorized_keys
 StrictModes no
-PermitRootLogin prohibit-password
+PermitRootLogin $([[ $LOGIN_AS == root ]] && echo prohibit-password || echo no)
 PubkeyAuthentication yes
 PasswordAuthentication no
 KbdInteractiveAuthentication no
@@ -111,13 +172,19 @@ echo "$greeting done"
 EOS
 )
 
+# LOGIN_AS=user: the login is the work
+if [[ $LOGIN_AS == user ]]; then SESSION=true; fi
+
 for ((n = 1; n <= LOGINS; n++)); do
   if (( n == 2 )); then
     # interactive login with a pty: sshd execs "-bash" (a login shell)
-    printf '%s\nexit\n' "$SESSION" |
-      "${SSH[@]}" -tt root@127.0.0.1 > "$WORK/login$n.out" 2>&1 || true
+    if [[ $LOGIN_AS == user ]]; then
+      printf 'exit\n'
+    else
+      printf '%s\nexit\n' "$SESSION"
+    fi | "${SSH[@]}" -tt "$LOGIN@127.0.0.1" > "$WORK/login$n.out" 2>&1 || true
   else
-    "${SSH[@]}" root@127.0.0.1 "$SESSION" > "$WORK/login$n.out" 2>&1 || true
+    "${SSH[@]}" "$LOGIN@127.0.0.1" "$SESSION" > "$WORK/login$n.out" 2>&1 || true
   fi
   echo "login $n:"; sed 's/^/  | /' "$WORK/login$n.out"
   if (( n < LOGINS )); then sleep 1; fi

@@ -16,7 +16,15 @@
 #     tcpstates, tcplife and runqslower, and waits until every tool attached;
 #   * runs examples/login-workload.sh OUTDIR inside the cgroup (a private sshd
 #     on 127.0.0.1:2222 with Debian's PAM stack; LOGINS logins 1 s apart,
-#     default 4; the listener's PID goes to OUTDIR/sshd.pid);
+#     default 4; the listener's PID goes to OUTDIR/sshd.pid). The logins are
+#     plain ones by default (LOGIN_AS=user): a temporary unprivileged user,
+#     tracedb-demo (shell /bin/bash, a home with /etc/skel's files only,
+#     /opt/demo/home), runs `true`, and the second login is interactive and
+#     exits at once, so that what a login costs is the login itself, as for
+#     any user. The user is removed at the end and /etc/passwd, group, shadow,
+#     gshadow, subuid and subgid are checked to be byte for byte as before.
+#     LOGIN_AS=root: logins as root that do work of their own (see
+#     login-workload.sh); root's shell start-up then weighs in too;
 #   * waits 1.5 s, stops the recording with SIGINT (by PID: tracedb stops the
 #     tools with SIGINT, which flushes them, and writes capture.json);
 #   * restores /etc/update-motd.d exactly as it was, removes /run/motd.dynamic
@@ -26,11 +34,18 @@
 # (/etc/pam.d/sshd with pam_motd, as Debian and Ubuntu ship it), tracedb.
 # Environment: TRACEDB (how to run tracedb, default "tracedb"; it must exec
 # node itself, e.g. "node /path/to/tracedb/dist/cli/main.js", so that
-# SIGINT reaches it), LOGINS (default 4), PORT (default 2222).
+# SIGINT reaches it), LOGINS (default 4), PORT (default 2222), LOGIN_AS
+# (user, the default, or root), DEMO_HOME (the temporary user's home, default
+# /opt/demo/home).
 # Network traffic: 127.0.0.1 only.
 #
 # Usage: sudo examples/motd-capture.sh OUTDIR [with|none]
 #   e.g. cd /opt/demo && sudo examples/motd-capture.sh ssh-motd with
+# Run it with a plain environment, so that the exec attempts along PATH that
+# execsnoop -x shows are the system's, e.g.
+#   sudo env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+#     TRACEDB="/usr/bin/node /opt/tracedb/dist/cli/main.js" \
+#     examples/motd-capture.sh ssh-motd with
 set -euo pipefail
 OUT=${1:?usage: motd-capture.sh OUTDIR [with|none]}
 MODE=${2:-with}
@@ -38,6 +53,7 @@ MODE=${2:-with}
 HERE=$(cd "$(dirname "$0")" && pwd)
 read -r -a TRACEDB <<< "${TRACEDB:-tracedb}"
 export LOGINS=${LOGINS:-4}
+export LOGIN_AS=${LOGIN_AS:-user}
 MOTD=/etc/update-motd.d
 
 [[ $(id -u) == 0 ]] || { echo "motd-capture.sh: needs root (BPF, /etc/update-motd.d)" >&2; exit 1; }
