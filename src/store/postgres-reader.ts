@@ -34,6 +34,18 @@ const int8 = (text: string): number | bigint => {
   return Number.isSafeInteger(n) ? n : BigInt(text)
 }
 
+/**
+ * A jsonb scalar is how a PostgreSQL variant returns a column that mixes
+ * numbers and text (SQLite's columns take any type): the number or text
+ * itself. Objects and arrays stay JSON text.
+ */
+function jsonbValue(text: string): Value {
+  const v = JSON.parse(text) as unknown
+  if (v === null || typeof v === 'number' || typeof v === 'string') return v
+  if (typeof v === 'boolean') return v ? 1 : 0
+  return text
+}
+
 /** Type parsers of this reader's connections only (pg's global ones stay as they are). */
 const PARSERS: Record<number, (text: string) => unknown> = {
   20: int8, // int8
@@ -43,7 +55,7 @@ const PARSERS: Record<number, (text: string) => unknown> = {
   1184: (t) => t.replace(/\+00(:00)?$/, ''), // timestamptz (the session runs in UTC)
   1082: (t) => t, // date
   114: (t) => t, // json: the text, as SQLite stores it
-  3802: (t) => t, // jsonb
+  3802: jsonbValue,
 }
 
 const typeConfig = {
