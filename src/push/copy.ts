@@ -27,17 +27,11 @@ export function copyText(value: string): string {
 /** One value in COPY's text format (`\N` for NULL). */
 export function copyValue(value: unknown): string {
   if (value === null || value === undefined) return '\\N'
-  switch (typeof value) {
-    case 'string':
-      return copyText(value)
-    case 'bigint':
-      return value.toString()
-    case 'number':
-      return Number.isFinite(value) ? String(value) : value > 0 ? 'Infinity' : value < 0 ? '-Infinity' : 'NaN'
-    default:
-      if (Buffer.isBuffer(value)) return `\\\\x${value.toString('hex')}`
-      return copyText(String(value))
-  }
+  if (typeof value === 'string') return copyText(value)
+  if (typeof value === 'bigint') return value.toString()
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : value > 0 ? 'Infinity' : value < 0 ? '-Infinity' : 'NaN'
+  if (Buffer.isBuffer(value)) return `\\\\x${value.toString('hex')}`
+  throw new Error(`cannot copy a value of type ${typeof value}`)
 }
 
 /** Bytes per chunk handed to the COPY stream. */
