@@ -44,6 +44,8 @@ function migrationDocs(): Map<string, { table: string; columns: Map<string, stri
         pending = []
         continue
       }
+      const alter = /^ALTER TABLE (\w+) ADD COLUMN (\w+)/i.exec(line)
+      if (alter?.[1] && alter[2] && pending.length > 0) docs.get(alter[1])?.columns.set(alter[2], pending.join(' '))
       const col = /^(\w+)\s+(INTEGER|TEXT|REAL|BLOB)/i.exec(line)
       if (col?.[1] && current && pending.length > 0) current.columns.set(col[1], pending.join(' '))
       if (line === ');' || line.endsWith(';')) current = undefined
