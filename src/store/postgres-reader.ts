@@ -15,6 +15,7 @@ import type { CaptureInfo, QueryResult, Value } from '../queries/run.js'
 import type { CaptureFilter, Params, Reader } from './reader.js'
 import type { SchemaEntry } from './describe.js'
 import { columnDocs } from './describe.js'
+import { loadPgMigrations, pendingPostgres } from './postgres/migrate.js'
 
 const { Pool, types } = pg
 
@@ -169,17 +170,22 @@ export async function postgresReader(url: string): Promise<Reader> {
     })
   }
   try {
-    const { rows } = await client.query<{ present: boolean }>(
-      "SELECT to_regclass('capture') IS NOT NULL AND to_regclass('process') IS NOT NULL AS present",
-    )
-    if (!rows[0]?.present) {
-      throw new DatabaseError(`${location} has no tracedb tables`, {
-        hint: 'push a capture there first: tracedb push --to URL (it creates the tables)',
-      })
+    // a reader never migrates: a centre without tracedb's tables, or with
+    // tables older than this version's queries need, is refused
+    const pending = await pendingPostgres(client)
+    if (pending.length > 0) {
+      const empty = pending.length === loadPgMigrations().length
+      throw new DatabaseError(
+        empty ? `${location} has no tracedb tables` : `${location} needs the newer tables of this tracedb (${pending.join(', ')})`,
+        { hint: empty ? 'push a capture there first: tracedb push --to URL (it creates the tables)' : 'push from this tracedb version once: tracedb push --to URL (it upgrades the tables)' },
+      )
     }
-  } finally {
+  } catch (cause) {
     client.release()
+    await pool.end().catch(() => undefined)
+    throw cause
   }
+  client.release()
 
   /** One statement in a read-only transaction. */
   async function run(sql: string, params: Params, label: string, typesOf: Readonly<Record<string, ParamType>> = {}): Promise<QueryResult> {
@@ -265,7 +271,7 @@ export async function postgresReader(url: string): Promise<Reader> {
          FROM information_schema.columns c
          JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
          WHERE c.table_schema = current_schema() AND c.table_name NOT LIKE '\\_%' ESCAPE '\\'
-           AND c.table_name NOT LIKE '%migrations'
+           AND c.table_name <> 'push_state'
          ORDER BY type, name, c.ordinal_position`,
         {},
         'schema',
