@@ -12,7 +12,7 @@ WITH RECURSIVE tree (id, depth) AS (
   WHERE t.depth < 10000
 ),
 matched (connection_id, who) AS (
-  SELECT e.connection_id, e.comm || ' ' || e.pid || ' (' || string_agg(e.evidence, ', ') || ')'
+  SELECT e.connection_id, e.comm || ' ' || e.pid || ' (' || string_agg(e.evidence, ', ' ORDER BY e.evidence NULLS FIRST) || ')'
   FROM (
     SELECT cp.connection_id, coalesce(cp.comm, '?') AS comm, cp.pid, cp.evidence
     FROM tcp_connection_pid cp
@@ -36,11 +36,11 @@ SELECT
   c.loss_probes,
   c.states,
   (
-    SELECT string_agg(m.who, ', ')
+    SELECT string_agg(m.who, ', ' ORDER BY m.who NULLS FIRST)
     FROM (SELECT DISTINCT who FROM matched WHERE connection_id = c.id ORDER BY who NULLS FIRST) m
   ) AS evidence,
   (
-    SELECT string_agg(o.who, ', ')
+    SELECT string_agg(o.who, ', ' ORDER BY o.who NULLS FIRST)
     FROM (
       SELECT DISTINCT coalesce(cp.comm, '?') || ' ' || cp.pid AS who
       FROM tcp_connection_pid cp

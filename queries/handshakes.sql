@@ -19,7 +19,7 @@ SELECT
   c.rx_kb,
   c.retransmits,
   (
-    SELECT string_agg(s.who, ', ')
+    SELECT string_agg(s.who, ', ' ORDER BY s.who NULLS FIRST)
     FROM (
       SELECT DISTINCT coalesce(cp.comm, '?') || ' ' || cp.pid AS who
       FROM tcp_connection_pid cp

@@ -147,7 +147,7 @@ export async function exportPerfetto(reader: Reader, options: PerfettoOptions): 
       const params: Record<string, number> = { capture: options.captureId }
       chunk.forEach((id, k) => (params[`p${String(k)}`] = id))
       const { rows } = await reader.run(
-        `SELECT e.*, e.ts / 1000 AS ts_us FROM ${table} e WHERE e.capture_id = :capture AND e.ts IS NOT NULL AND e.process_id IN (${chunk.map((_, k) => `:p${String(k)}`).join(',')})`,
+        `SELECT e.*, e.ts / 1000 AS ts_us FROM ${table} e WHERE e.capture_id = :capture AND e.ts IS NOT NULL AND e.process_id IN (${chunk.map((_, k) => `:p${String(k)}`).join(',')}) ORDER BY e.process_id, e.line_id`,
         params,
         'export',
       )
