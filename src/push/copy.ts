@@ -63,35 +63,45 @@ export interface CopyResult {
  * time, as fast as PostgreSQL takes them.
  */
 export async function copyRows(edge: BetterSqlite3.Database, client: pg.ClientBase, spec: CopySpec, captureId: number): Promise<CopyResult> {
+  const counts = { rows: 0, bytes: 0 }
+  const stream = client.query(copyFrom(`COPY ${spec.table} (${spec.columns.join(', ')}) FROM STDIN`))
+  await pipeline(Readable.from(copyChunks(edge, spec, captureId, counts), { objectMode: false }), stream)
+  return counts
+}
+
+/**
+ * The COPY text of the rows `spec.select` returns, in chunks, with
+ * `captureId` in the capture_id column; counts rows and bytes into `counts`.
+ * (Also what the bench writes to files for its `psql \\copy` floor.)
+ */
+export function* copyChunks(
+  edge: BetterSqlite3.Database,
+  spec: CopySpec,
+  captureId: number,
+  counts: { rows: number; bytes: number },
+): Generator<string> {
   const statement = edge.prepare(spec.select).raw(true).safeIntegers(true)
   const centreId = String(captureId)
-  let rows = 0
-  let bytes = 0
-  function* chunks(): Generator<string> {
-    let chunk = ''
-    for (const row of statement.iterate(...spec.params) as Iterable<unknown[]>) {
-      spec.fix?.(row)
-      let line = ''
-      for (let i = 0; i < row.length; i++) {
-        if (i > 0) line += '\t'
-        line += i === spec.captureColumn ? centreId : copyValue(row[i])
-      }
-      chunk += line + '\n'
-      rows++
-      if (chunk.length >= CHUNK_CHARS) {
-        bytes += Buffer.byteLength(chunk)
-        yield chunk
-        chunk = ''
-      }
+  let chunk = ''
+  for (const row of statement.iterate(...spec.params) as Iterable<unknown[]>) {
+    spec.fix?.(row)
+    let line = ''
+    for (let i = 0; i < row.length; i++) {
+      if (i > 0) line += '\t'
+      line += i === spec.captureColumn ? centreId : copyValue(row[i])
     }
-    if (chunk.length > 0) {
-      bytes += Buffer.byteLength(chunk)
+    chunk += line + '\n'
+    counts.rows++
+    if (chunk.length >= CHUNK_CHARS) {
+      counts.bytes += Buffer.byteLength(chunk)
       yield chunk
+      chunk = ''
     }
   }
-  const stream = client.query(copyFrom(`COPY ${spec.table} (${spec.columns.join(', ')}) FROM STDIN`))
-  await pipeline(Readable.from(chunks(), { objectMode: false }), stream)
-  return { rows, bytes }
+  if (chunk.length > 0) {
+    counts.bytes += Buffer.byteLength(chunk)
+    yield chunk
+  }
 }
 
 /** log_line: a raw line holding NUL keeps its exact bytes in raw_bytes. */

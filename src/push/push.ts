@@ -400,3 +400,25 @@ function nextLineId(edge: BetterSqlite3.Database, captureId: number, after: numb
 function sum(rows: Record<string, number>): number {
   return Object.values(rows).reduce((a, b) => a + b, 0)
 }
+
+/**
+ * What a first push of a capture copies, as one spec per table, the whole
+ * capture each (the bench writes these to files for its `psql \copy` floor).
+ */
+export function wholeCaptureSpecs(edge: BetterSqlite3.Database, edgeCaptureId: number): CopySpec[] {
+  const events = edge
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '%\\_event' ESCAPE '\\' ORDER BY name")
+    .pluck()
+    .all() as string[]
+  return ['source', 'log_line', ...events, ...DERIVED.map((d) => d.table)].map((t) => {
+    const cols = (edge.prepare(`PRAGMA table_info("${t}")`).all() as { name: string }[]).map((c) => c.name)
+    return {
+      table: t,
+      columns: cols,
+      select: `SELECT ${cols.map((c) => `"${c}"`).join(', ')} FROM "${t}" WHERE capture_id = ?`,
+      params: [edgeCaptureId],
+      captureColumn: cols.indexOf('capture_id'),
+      ...(t === 'log_line' ? { fix: fixLogLine(cols) } : {}),
+    }
+  })
+}
