@@ -14,10 +14,11 @@ $$;
 
 -- strftime('%Y-%m-%dT%H:%M:%fZ', ts / 1e9, 'unixepoch'): UTC with
 -- milliseconds, rounded as SQLite rounds (double arithmetic, to the nearest
--- millisecond of the Julian day). An SQL function, so it is inlined (STABLE
--- as to_char is).
+-- millisecond of the Julian day). An SQL function that PostgreSQL inlines
+-- into the query: STABLE as to_char is, and not STRICT (a strict function
+-- whose body is a CASE is not inlined; NULL gives NULL all the same).
 CREATE OR REPLACE FUNCTION strftime(fmt text, t numeric, modifier text) RETURNS text
-LANGUAGE sql STABLE STRICT PARALLEL SAFE AS $$
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
   SELECT CASE
     WHEN fmt = '%Y-%m-%dT%H:%M:%fZ' AND modifier = 'unixepoch' THEN
       to_char(
@@ -38,7 +39,7 @@ $$;
 -- A REAL as SQLite prints it in text (`'max ' || 2.0` is 'max 2.0'): 15
 -- significant digits, and always a decimal point.
 CREATE OR REPLACE FUNCTION sqlite_text(x double precision) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT CASE
     WHEN x::numeric::text LIKE '%.%' THEN rtrim(rtrim(x::numeric::text, '0'), '.') || CASE WHEN rtrim(x::numeric::text, '0') LIKE '%.' THEN '.0' ELSE '' END
     ELSE x::numeric::text || '.0'

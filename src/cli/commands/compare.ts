@@ -17,6 +17,9 @@ interface CompareFlags extends CommonFlags {
   csv?: boolean
 }
 
+/** ` on HOST` where the store records hosts (the centre), else nothing. */
+const on = (host: string | null | undefined): string => (host ? ` on ${host}` : '')
+
 function pidArg(text: string, name: string): number {
   if (!/^\d+$/.test(text)) {
     throw new UsageError(`${name} must be a process ID (a number), got "${text}"`, {
@@ -76,7 +79,7 @@ Examples:
       if (format === 'table') {
         // capture names default to the log directory's name: escaped
         process.stdout.write(
-          `${escapeControls(`A: pid ${String(result.a.pid)} in capture "${result.a.capture.name}"   B: pid ${String(result.b.pid)} in capture "${result.b.capture.name}"   (query ${result.query})`)}\n\n`,
+          `${escapeControls(`A: pid ${String(result.a.pid)} in capture "${result.a.capture.name}"${on(result.a.capture.host)}   B: pid ${String(result.b.pid)} in capture "${result.b.capture.name}"${on(result.b.capture.host)}   (query ${result.query})`)}\n\n`,
         )
       }
       process.stdout.write(render(result, format, color))
