@@ -89,7 +89,7 @@ describe('compareSummaries', () => {
     ])
   })
 
-  test('describeChange', async () => {
+  test('describeChange', () => {
     expect(describeChange(128, 3)).toBe('-125 (-97.7%)')
     expect(describeChange(740, 210)).toBe('-530 (-71.6%)')
     expect(describeChange(0, 3)).toBe('+3')

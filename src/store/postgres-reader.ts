@@ -59,10 +59,9 @@ const PARSERS: Record<number, (text: string) => unknown> = {
   3802: jsonbValue,
 }
 
-const typeConfig = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    PARSERS[oid] ?? types.getTypeParser(oid, format ?? 'text')) as typeof types.getTypeParser,
-}
+const parserOf = (oid: number, format?: 'text' | 'binary'): unknown =>
+  PARSERS[oid] ?? (types.getTypeParser(oid, format ?? 'text') as unknown)
+const typeConfig = { getTypeParser: parserOf as typeof types.getTypeParser }
 
 const CAST: Record<ParamType, string> = { integer: 'bigint', real: 'double precision', text: 'text' }
 
