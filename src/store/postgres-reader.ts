@@ -8,6 +8,7 @@
  * back as SQLite would give them: integers as numbers (bigint beyond 2^53 as
  * BigInt), numeric as numbers, booleans as 1/0, timestamps as text.
  */
+import { createHash } from 'node:crypto'
 import pg from 'pg'
 import { DatabaseError, QueryError } from '../errors.js'
 import { sqlFor, type NamedQuery, type ParamType } from '../queries/catalog.js'
@@ -186,14 +187,33 @@ export async function postgresReader(url: string): Promise<Reader> {
   }
   client.release()
 
-  /** One statement in a read-only transaction. */
-  async function run(sql: string, params: Params, label: string, typesOf: Readonly<Record<string, ParamType>> = {}): Promise<QueryResult> {
+  /**
+   * One statement in a read-only transaction. Always the extended protocol:
+   * it takes exactly one statement, so a text cannot end the transaction
+   * (`…; COMMIT`) and go on writing. `prepare`: a named query's text, kept
+   * prepared on the connection (planned once, not on every run).
+   */
+  async function run(
+    sql: string,
+    params: Params,
+    label: string,
+    typesOf: Readonly<Record<string, ParamType>> = {},
+    prepare = false,
+  ): Promise<QueryResult> {
     const { text, values } = toPositional(sql, params, typesOf)
     const c = await pool.connect()
     try {
       await c.query('BEGIN READ ONLY')
       try {
-        const r = await c.query({ text, values, rowMode: 'array' })
+        // queryMode is pg's (not in its type definitions)
+        const config = {
+          text,
+          values,
+          rowMode: 'array',
+          queryMode: 'extended',
+          ...(prepare ? { name: `tracedb_${createHash('sha1').update(text).digest('hex').slice(0, 16)}` } : {}),
+        } as pg.QueryArrayConfig
+        const r = await c.query(config)
         const columns = r.fields.map((f) => f.name)
         const rows = (r.rows as unknown[][]).map((row) => {
           const o: Record<string, Value> = {}
@@ -227,7 +247,7 @@ export async function postgresReader(url: string): Promise<Reader> {
     runNamed: (query: NamedQuery, params, captureId) => {
       const typesOf: Record<string, ParamType> = { capture: 'integer' }
       for (const p of query.params) typesOf[p.name] = p.type
-      return run(sqlFor(query, 'postgres'), { ...params, capture: captureId }, query.name, typesOf)
+      return run(sqlFor(query, 'postgres'), { ...params, capture: captureId }, query.name, typesOf, true)
     },
     async resolveCapture(filter: CaptureFilter = {}): Promise<CaptureInfo> {
       const { rows } = await run(

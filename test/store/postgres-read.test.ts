@@ -199,6 +199,10 @@ describe.skipIf(pgTest.skip)(`named queries on SQLite and PostgreSQL${pgTest.rea
     await expect(centre.run('DELETE FROM process')).rejects.toThrow(/read-only transaction/)
     await expect(centre.run("SELECT set_config('default_transaction_read_only', 'off', false)")).resolves.toBeDefined()
     await expect(centre.run('CREATE TABLE x (a int)')).rejects.toThrow(/read-only transaction/)
+    // one statement only: a text cannot leave the read-only transaction and write
+    await expect(centre.run('SET transaction_read_only = off; DELETE FROM process; COMMIT')).rejects.toThrow(/multiple commands/)
+    await expect(centre.run("SELECT set_config('transaction_read_only', 'off', false)")).rejects.toThrow(/read-write mode/)
+    expect((await centre.run('SELECT count(*) AS n FROM process')).rows[0]?.n).toBeGreaterThan(0)
     const { rows } = await centre.run('SELECT count(*) AS n FROM capture WHERE host = :host', { host: 'bastion-2' })
     expect(rows).toEqual([{ n: 2 }])
   })
