@@ -52,7 +52,7 @@
 import type BetterSqlite3 from 'better-sqlite3'
 import type pg from 'pg'
 import { InputError } from '../errors.js'
-import { copyRows, fixLogLine, type CopySpec } from './copy.js'
+import { copyRows, type CopySpec } from './copy.js'
 
 /** Line ids per unit of a first push: a kill loses at most one unit's work. */
 export const UNIT_LINES = 500_000
@@ -263,20 +263,12 @@ async function pushUnit(
       bytes += r.bytes
     }
     const cols = (t: string): readonly string[] => tables.columns.get(t) ?? []
-    const select = (t: string, where: string): string => `SELECT ${cols(t).map((c) => `"${c}"`).join(', ')} FROM "${t}" WHERE ${where}`
     const lineKeyed = ['log_line', ...tables.events]
     const keyOf = (t: string): string => (t === 'log_line' ? 'id' : 'line_id')
     /** copies the lines and records of the capture with ids in (from, to] */
     const copyLines = async (from: number, to: number): Promise<void> => {
       for (const t of lineKeyed) {
-        await copy({
-          table: t,
-          columns: cols(t),
-          select: select(t, `${keyOf(t)} > ? AND ${keyOf(t)} <= ? AND capture_id = ?`),
-          params: [from, to, edgeCaptureId],
-          captureColumn: cols(t).indexOf('capture_id'),
-          ...(t === 'log_line' ? { fix: fixLogLine(cols(t)) } : {}),
-        })
+        await copy({ table: t, columns: cols(t), where: `${keyOf(t)} > ? AND ${keyOf(t)} <= ? AND capture_id = ?`, params: [from, to, edgeCaptureId] })
       }
     }
     const deleteAbove = async (key: number): Promise<void> => {
@@ -340,13 +332,7 @@ async function pushUnit(
         const keys = [...(changes.get(t) ?? [])].filter((k) => k <= from)
         if (keys.length === 0) continue
         await client.query(`DELETE FROM ${t} WHERE capture_id = $1 AND line_id = ANY($2::bigint[])`, [centreId, keys])
-        await copy({
-          table: t,
-          columns: cols(t),
-          select: select(t, 'line_id IN (SELECT value FROM json_each(?)) AND capture_id = ?'),
-          params: [JSON.stringify(keys), edgeCaptureId],
-          captureColumn: cols(t).indexOf('capture_id'),
-        })
+        await copy({ table: t, columns: cols(t), where: 'line_id IN (SELECT value FROM json_each(?)) AND capture_id = ?', params: [JSON.stringify(keys), edgeCaptureId] })
       }
     }
     await copyLines(from, watermark)
@@ -354,22 +340,16 @@ async function pushUnit(
       const t = d.table
       if (full) {
         await client.query(`DELETE FROM ${t} WHERE capture_id = $1`, [centreId])
-        await copy({ table: t, columns: cols(t), select: select(t, 'capture_id = ?'), params: [edgeCaptureId], captureColumn: cols(t).indexOf('capture_id') })
+        await copy({ table: t, columns: cols(t), where: 'capture_id = ?', params: [edgeCaptureId] })
         continue
       }
       const keys = [...(changes.get(t) ?? [])]
       if (keys.length === 0) continue
       await client.query(`DELETE FROM ${t} WHERE capture_id = $1 AND ${d.key} = ANY($2::bigint[])`, [centreId, keys])
-      await copy({
-        table: t,
-        columns: cols(t),
-        select: select(t, `${d.key} IN (SELECT value FROM json_each(?)) AND capture_id = ?`),
-        params: [JSON.stringify(keys), edgeCaptureId],
-        captureColumn: cols(t).indexOf('capture_id'),
-      })
+      await copy({ table: t, columns: cols(t), where: `${d.key} IN (SELECT value FROM json_each(?)) AND capture_id = ?`, params: [JSON.stringify(keys), edgeCaptureId] })
     }
     await client.query('DELETE FROM source WHERE capture_id = $1', [centreId])
-    await copy({ table: 'source', columns: cols('source'), select: select('source', 'capture_id = ?'), params: [edgeCaptureId], captureColumn: cols('source').indexOf('capture_id') })
+    await copy({ table: 'source', columns: cols('source'), where: 'capture_id = ?', params: [edgeCaptureId] })
     await client.query('UPDATE push_state SET lines_through = $2, log_seq = $3, derived = true, pushed_at = $4 WHERE capture_id = $1', [
       centreId,
       watermark,
@@ -412,13 +392,6 @@ export function wholeCaptureSpecs(edge: BetterSqlite3.Database, edgeCaptureId: n
     .all() as string[]
   return ['source', 'log_line', ...events, ...DERIVED.map((d) => d.table)].map((t) => {
     const cols = (edge.prepare(`PRAGMA table_info("${t}")`).all() as { name: string }[]).map((c) => c.name)
-    return {
-      table: t,
-      columns: cols,
-      select: `SELECT ${cols.map((c) => `"${c}"`).join(', ')} FROM "${t}" WHERE capture_id = ?`,
-      params: [edgeCaptureId],
-      captureColumn: cols.indexOf('capture_id'),
-      ...(t === 'log_line' ? { fix: fixLogLine(cols) } : {}),
-    }
+    return { table: t, columns: cols, where: 'capture_id = ?', params: [edgeCaptureId] }
   })
 }
