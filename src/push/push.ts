@@ -27,11 +27,15 @@
  *   re-parented, merged or replaced, connections re-matched (see
  *   src/derive/index.ts). Rather than re-deriving what a batch may have
  *   touched (which would repeat the derivation's rules here, and drift from
- *   them), SQLite triggers log every such change (migrations/0044_push_log.sql):
- *   the key of an old record that changed, the id of a process or connection
- *   that was written or deleted. A push deletes those keys on the centre and
- *   copies the edge's current rows of them (a deleted one is simply not
- *   there any more), then advances log_seq. The first push of a capture
+ *   them), SQLite triggers log such changes (migrations/0044_push_log.sql):
+ *   the id (and PID) of a process written or deleted, the id of a
+ *   connection, the line of a record changed in place. A record's
+ *   process_id is not logged row by row (derivation sets it for millions of
+ *   rows in a first pass, where a trigger per row would cost ~7% of the
+ *   ingest): derivation relinks only the records of PIDs whose instances
+ *   changed, so the push sends the records of the logged PIDs again. A push
+ *   deletes those keys on the centre and copies the edge's current rows of
+ *   them (a deleted one is simply not there any more), then advances log_seq. The first push of a capture
  *   copies its derived tables whole. A dropped partial line (the watermark
  *   went back) resends the lines above it; a rebuild resends the capture.
  * - `source` rows (a few per capture; their offsets move) and the capture
@@ -326,13 +330,32 @@ async function pushUnit(
       await deleteAbove(watermark)
       from = watermark
     }
-    // records changed in place among those the centre already has
+    // records changed among those the centre already has: changed in place
+    // (logged by line), or of a PID whose instances changed (their
+    // process_id may have been linked anew: derivation relinks exactly the
+    // records of such PIDs, by pid, or by tid where pid is NULL; see
+    // src/derive/link.ts)
     if (!resend) {
+      const pids = JSON.stringify([...(changes.get('pid') ?? [])])
       for (const t of tables.events) {
-        const keys = [...(changes.get(t) ?? [])].filter((k) => k <= from)
-        if (keys.length === 0) continue
-        await client.query(`DELETE FROM ${t} WHERE capture_id = $1 AND line_id = ANY($2::bigint[])`, [centreId, keys])
-        await copy({ table: t, columns: cols(t), where: 'line_id IN (SELECT value FROM json_each(?)) AND capture_id = ?', params: [JSON.stringify(keys), edgeCaptureId] })
+        const keys = new Set([...(changes.get(t) ?? [])].filter((k) => k <= from))
+        if (pids !== '[]') {
+          const c = new Set(cols(t))
+          if (c.has('pid')) {
+            const ofPids = edge
+              .prepare(
+                `SELECT line_id FROM "${t}" WHERE capture_id = ? AND pid IN (SELECT value FROM json_each(?)) AND line_id <= ?` +
+                  (c.has('tid') ? ` UNION ALL SELECT line_id FROM "${t}" WHERE capture_id = ? AND pid IS NULL AND tid IN (SELECT value FROM json_each(?)) AND line_id <= ?` : ''),
+              )
+              .pluck()
+              .all(...[edgeCaptureId, pids, from, ...(c.has('tid') ? [edgeCaptureId, pids, from] : [])]) as number[]
+            for (const k of ofPids) keys.add(k)
+          }
+        }
+        if (keys.size === 0) continue
+        const list = [...keys]
+        await client.query(`DELETE FROM ${t} WHERE capture_id = $1 AND line_id = ANY($2::bigint[])`, [centreId, list])
+        await copy({ table: t, columns: cols(t), where: 'line_id IN (SELECT value FROM json_each(?)) AND capture_id = ?', params: [JSON.stringify(list), edgeCaptureId] })
       }
     }
     await copyLines(from, watermark)
