@@ -246,18 +246,22 @@ async function pushUnit(
   unitLines: number,
   options: PushOptions,
 ): Promise<UnitResult> {
-  edge.exec('BEGIN')
+  const capture = edge.prepare('SELECT * FROM capture WHERE id = ?').get(edgeCaptureId) as EdgeCapture | undefined
+  if (!capture) throw new InputError(`capture id ${String(edgeCaptureId)} is not in this store`)
+  if (capture.uid === null) throw new InputError(`capture "${capture.name}" has no uid`, { hint: 'run `tracedb migrate` on this store first' })
   let pgOpen = false
+  let edgeOpen = false
   try {
-    const capture = edge.prepare('SELECT * FROM capture WHERE id = ?').get(edgeCaptureId) as EdgeCapture | undefined
-    if (!capture) throw new InputError(`capture id ${String(edgeCaptureId)} is not in this store`)
-    if (capture.uid === null) throw new InputError(`capture "${capture.name}" has no uid`, { hint: 'run `tracedb migrate` on this store first' })
-    const watermark = (edge.prepare('SELECT derived_through FROM derive_state WHERE capture_id = ?').pluck().get(edgeCaptureId) as number | undefined) ?? 0
-    const logSeq = edge.prepare('SELECT coalesce(max(seq), 0) FROM push_log WHERE capture_id = ?').pluck().get(edgeCaptureId) as number
-
     await client.query('BEGIN')
     pgOpen = true
+    // the centre's capture row is locked first: two pushes of one capture
+    // (watch --push and a push by hand) take turns, and the second reads the
+    // edge after the first committed, never an older snapshot than it
     const centreId = await upsertCapture(client, capture)
+    edge.exec('BEGIN')
+    edgeOpen = true
+    const watermark = (edge.prepare('SELECT derived_through FROM derive_state WHERE capture_id = ?').pluck().get(edgeCaptureId) as number | undefined) ?? 0
+    const logSeq = edge.prepare('SELECT coalesce(max(seq), 0) FROM push_log WHERE capture_id = ?').pluck().get(edgeCaptureId) as number
     const state = await lockState(client, centreId, logSeq)
     const rows: Record<string, number> = {}
     let bytes = 0
@@ -388,7 +392,7 @@ async function pushUnit(
     if (pgOpen) await client.query('ROLLBACK').catch(() => undefined)
     throw error
   } finally {
-    edge.exec('COMMIT')
+    if (edgeOpen) edge.exec('COMMIT')
   }
 }
 
