@@ -27,3 +27,8 @@ export { compareSummaries, describeChange, type CompareOptions, type CompareResu
 export { openReader, sqliteReader, isPostgresUrl } from './store/reader.js'
 export type { Reader, Engine, Params, CaptureFilter, CheckReport } from './store/reader.js'
 export { exportPerfetto } from './export/perfetto.js'
+export { pushCapture, UNIT_LINES } from './push/push.js'
+export type { PushOptions, PushReport, UnitReport } from './push/push.js'
+export { connectCentre, pushStore, redactUrl } from './push/centre.js'
+export { LivePusher, type LivePushOptions } from './push/live.js'
+export { migratePostgres, loadPgMigrations } from './store/postgres/migrate.js'

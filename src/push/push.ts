@@ -27,11 +27,15 @@
  *   re-parented, merged or replaced, connections re-matched (see
  *   src/derive/index.ts). Rather than re-deriving what a batch may have
  *   touched (which would repeat the derivation's rules here, and drift from
- *   them), SQLite triggers log every such change (migrations/0044_push_log.sql):
- *   the key of an old record that changed, the id of a process or connection
- *   that was written or deleted. A push deletes those keys on the centre and
- *   copies the edge's current rows of them (a deleted one is simply not
- *   there any more), then advances log_seq. The first push of a capture
+ *   them), SQLite triggers log such changes (migrations/0044_push_log.sql):
+ *   the id (and PID) of a process written or deleted, the id of a
+ *   connection, the line of a record changed in place. A record's
+ *   process_id is not logged row by row (derivation sets it for millions of
+ *   rows in a first pass; with a trigger per record, a first ingest of 100k
+ *   processes took 6–9% more CPU): derivation relinks only the records of PIDs whose instances
+ *   changed, so the push sends the records of the logged PIDs again. A push
+ *   deletes those keys on the centre and copies the edge's current rows of
+ *   them (a deleted one is simply not there any more), then advances log_seq. The first push of a capture
  *   copies its derived tables whole. A dropped partial line (the watermark
  *   went back) resends the lines above it; a rebuild resends the capture.
  * - `source` rows (a few per capture; their offsets move) and the capture
@@ -52,7 +56,7 @@
 import type BetterSqlite3 from 'better-sqlite3'
 import type pg from 'pg'
 import { InputError } from '../errors.js'
-import { copyRows, fixLogLine, type CopySpec } from './copy.js'
+import { copyRows, type CopySpec } from './copy.js'
 
 /** Line ids per unit of a first push: a kill loses at most one unit's work. */
 export const UNIT_LINES = 500_000
@@ -242,18 +246,22 @@ async function pushUnit(
   unitLines: number,
   options: PushOptions,
 ): Promise<UnitResult> {
-  edge.exec('BEGIN')
+  const capture = edge.prepare('SELECT * FROM capture WHERE id = ?').get(edgeCaptureId) as EdgeCapture | undefined
+  if (!capture) throw new InputError(`capture id ${String(edgeCaptureId)} is not in this store`)
+  if (capture.uid === null) throw new InputError(`capture "${capture.name}" has no uid`, { hint: 'run `tracedb migrate` on this store first' })
   let pgOpen = false
+  let edgeOpen = false
   try {
-    const capture = edge.prepare('SELECT * FROM capture WHERE id = ?').get(edgeCaptureId) as EdgeCapture | undefined
-    if (!capture) throw new InputError(`capture id ${String(edgeCaptureId)} is not in this store`)
-    if (capture.uid === null) throw new InputError(`capture "${capture.name}" has no uid`, { hint: 'run `tracedb migrate` on this store first' })
-    const watermark = (edge.prepare('SELECT derived_through FROM derive_state WHERE capture_id = ?').pluck().get(edgeCaptureId) as number | undefined) ?? 0
-    const logSeq = edge.prepare('SELECT coalesce(max(seq), 0) FROM push_log WHERE capture_id = ?').pluck().get(edgeCaptureId) as number
-
     await client.query('BEGIN')
     pgOpen = true
+    // the centre's capture row is locked first: two pushes of one capture
+    // (watch --push and a push by hand) take turns, and the second reads the
+    // edge after the first committed, never an older snapshot than it
     const centreId = await upsertCapture(client, capture)
+    edge.exec('BEGIN')
+    edgeOpen = true
+    const watermark = (edge.prepare('SELECT derived_through FROM derive_state WHERE capture_id = ?').pluck().get(edgeCaptureId) as number | undefined) ?? 0
+    const logSeq = edge.prepare('SELECT coalesce(max(seq), 0) FROM push_log WHERE capture_id = ?').pluck().get(edgeCaptureId) as number
     const state = await lockState(client, centreId, logSeq)
     const rows: Record<string, number> = {}
     let bytes = 0
@@ -263,20 +271,12 @@ async function pushUnit(
       bytes += r.bytes
     }
     const cols = (t: string): readonly string[] => tables.columns.get(t) ?? []
-    const select = (t: string, where: string): string => `SELECT ${cols(t).map((c) => `"${c}"`).join(', ')} FROM "${t}" WHERE ${where}`
     const lineKeyed = ['log_line', ...tables.events]
     const keyOf = (t: string): string => (t === 'log_line' ? 'id' : 'line_id')
     /** copies the lines and records of the capture with ids in (from, to] */
     const copyLines = async (from: number, to: number): Promise<void> => {
       for (const t of lineKeyed) {
-        await copy({
-          table: t,
-          columns: cols(t),
-          select: select(t, `${keyOf(t)} > ? AND ${keyOf(t)} <= ? AND capture_id = ?`),
-          params: [from, to, edgeCaptureId],
-          captureColumn: cols(t).indexOf('capture_id'),
-          ...(t === 'log_line' ? { fix: fixLogLine(cols(t)) } : {}),
-        })
+        await copy({ table: t, columns: cols(t), where: `${keyOf(t)} > ? AND ${keyOf(t)} <= ? AND capture_id = ?`, params: [from, to, edgeCaptureId] })
       }
     }
     const deleteAbove = async (key: number): Promise<void> => {
@@ -334,19 +334,32 @@ async function pushUnit(
       await deleteAbove(watermark)
       from = watermark
     }
-    // records changed in place among those the centre already has
+    // records changed among those the centre already has: changed in place
+    // (logged by line), or of a PID whose instances changed (their
+    // process_id may have been linked anew: derivation relinks exactly the
+    // records of such PIDs, by pid, or by tid where pid is NULL; see
+    // src/derive/link.ts)
     if (!resend) {
+      const pids = JSON.stringify([...(changes.get('pid') ?? [])])
       for (const t of tables.events) {
-        const keys = [...(changes.get(t) ?? [])].filter((k) => k <= from)
-        if (keys.length === 0) continue
-        await client.query(`DELETE FROM ${t} WHERE capture_id = $1 AND line_id = ANY($2::bigint[])`, [centreId, keys])
-        await copy({
-          table: t,
-          columns: cols(t),
-          select: select(t, 'line_id IN (SELECT value FROM json_each(?)) AND capture_id = ?'),
-          params: [JSON.stringify(keys), edgeCaptureId],
-          captureColumn: cols(t).indexOf('capture_id'),
-        })
+        const keys = new Set([...(changes.get(t) ?? [])].filter((k) => k <= from))
+        if (pids !== '[]') {
+          const c = new Set(cols(t))
+          if (c.has('pid')) {
+            const ofPids = edge
+              .prepare(
+                `SELECT line_id FROM "${t}" WHERE capture_id = ? AND pid IN (SELECT value FROM json_each(?)) AND line_id <= ?` +
+                  (c.has('tid') ? ` UNION ALL SELECT line_id FROM "${t}" WHERE capture_id = ? AND pid IS NULL AND tid IN (SELECT value FROM json_each(?)) AND line_id <= ?` : ''),
+              )
+              .pluck()
+              .all(...[edgeCaptureId, pids, from, ...(c.has('tid') ? [edgeCaptureId, pids, from] : [])]) as number[]
+            for (const k of ofPids) keys.add(k)
+          }
+        }
+        if (keys.size === 0) continue
+        const list = [...keys]
+        await client.query(`DELETE FROM ${t} WHERE capture_id = $1 AND line_id = ANY($2::bigint[])`, [centreId, list])
+        await copy({ table: t, columns: cols(t), where: 'line_id IN (SELECT value FROM json_each(?)) AND capture_id = ?', params: [JSON.stringify(list), edgeCaptureId] })
       }
     }
     await copyLines(from, watermark)
@@ -354,22 +367,16 @@ async function pushUnit(
       const t = d.table
       if (full) {
         await client.query(`DELETE FROM ${t} WHERE capture_id = $1`, [centreId])
-        await copy({ table: t, columns: cols(t), select: select(t, 'capture_id = ?'), params: [edgeCaptureId], captureColumn: cols(t).indexOf('capture_id') })
+        await copy({ table: t, columns: cols(t), where: 'capture_id = ?', params: [edgeCaptureId] })
         continue
       }
       const keys = [...(changes.get(t) ?? [])]
       if (keys.length === 0) continue
       await client.query(`DELETE FROM ${t} WHERE capture_id = $1 AND ${d.key} = ANY($2::bigint[])`, [centreId, keys])
-      await copy({
-        table: t,
-        columns: cols(t),
-        select: select(t, `${d.key} IN (SELECT value FROM json_each(?)) AND capture_id = ?`),
-        params: [JSON.stringify(keys), edgeCaptureId],
-        captureColumn: cols(t).indexOf('capture_id'),
-      })
+      await copy({ table: t, columns: cols(t), where: `${d.key} IN (SELECT value FROM json_each(?)) AND capture_id = ?`, params: [JSON.stringify(keys), edgeCaptureId] })
     }
     await client.query('DELETE FROM source WHERE capture_id = $1', [centreId])
-    await copy({ table: 'source', columns: cols('source'), select: select('source', 'capture_id = ?'), params: [edgeCaptureId], captureColumn: cols('source').indexOf('capture_id') })
+    await copy({ table: 'source', columns: cols('source'), where: 'capture_id = ?', params: [edgeCaptureId] })
     await client.query('UPDATE push_state SET lines_through = $2, log_seq = $3, derived = true, pushed_at = $4 WHERE capture_id = $1', [
       centreId,
       watermark,
@@ -385,7 +392,7 @@ async function pushUnit(
     if (pgOpen) await client.query('ROLLBACK').catch(() => undefined)
     throw error
   } finally {
-    edge.exec('COMMIT')
+    if (edgeOpen) edge.exec('COMMIT')
   }
 }
 
@@ -412,13 +419,6 @@ export function wholeCaptureSpecs(edge: BetterSqlite3.Database, edgeCaptureId: n
     .all() as string[]
   return ['source', 'log_line', ...events, ...DERIVED.map((d) => d.table)].map((t) => {
     const cols = (edge.prepare(`PRAGMA table_info("${t}")`).all() as { name: string }[]).map((c) => c.name)
-    return {
-      table: t,
-      columns: cols,
-      select: `SELECT ${cols.map((c) => `"${c}"`).join(', ')} FROM "${t}" WHERE capture_id = ?`,
-      params: [edgeCaptureId],
-      captureColumn: cols.indexOf('capture_id'),
-      ...(t === 'log_line' ? { fix: fixLogLine(cols) } : {}),
-    }
+    return { table: t, columns: cols, where: 'capture_id = ?', params: [edgeCaptureId] }
   })
 }
