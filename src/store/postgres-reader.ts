@@ -253,7 +253,8 @@ export async function postgresReader(url: string): Promise<Reader> {
       const { rows } = await run(
         `SELECT id, name, host FROM capture
          WHERE (:name::text IS NULL OR name = :name::text) AND (:host::text IS NULL OR host = :host::text)
-         ORDER BY updated_at DESC, id DESC`,
+         ORDER BY updated_at DESC, id DESC
+         LIMIT 100`,
         { name: filter.name ?? null, host: filter.host ?? null },
         'capture',
       )
