@@ -8,7 +8,7 @@ WITH RECURSIVE up (id, parent_id, depth, of_id) AS (
   UNION ALL
   SELECT p.id, p.parent_id, u.depth + 1, u.of_id
   FROM process p
-  JOIN up u ON p.id = u.parent_id
+  JOIN up u ON p.id = u.parent_id AND likelihood(p.capture_id = :capture, 0.99)
   WHERE u.depth < 10000
 )
 SELECT
@@ -25,5 +25,5 @@ SELECT
 FROM up u
 -- CROSS JOIN keeps the chain as the outer loop: each process is then found by its id
 CROSS JOIN process p
-WHERE p.id = u.id
+WHERE p.id = u.id AND likelihood(p.capture_id = :capture, 0.99)
 ORDER BY u.of_id, u.depth

@@ -1,7 +1,8 @@
 -- @name captures
--- @description The captures in the database with their files, line counts, bad lines and process instances.
+-- @description The captures in the database with the host each was recorded on, their files, line counts, bad lines and process instances.
 SELECT
   c.id,
+  c.host,
   c.name,
   c.updated_at,
   (SELECT count(*) FROM source s WHERE s.capture_id = c.id AND s.state <> 'replaced') AS files,

@@ -16,6 +16,6 @@ SELECT
     ELSE 'failed exec'
   END AS seen
 FROM process parent
-JOIN process c ON c.parent_id = parent.id
+JOIN process c ON c.parent_id = parent.id AND likelihood(c.capture_id = :capture, 0.99)
 WHERE parent.capture_id = :capture AND parent.pid = :pid
 ORDER BY c.start_ts IS NULL, c.start_ts, c.pid

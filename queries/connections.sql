@@ -8,17 +8,17 @@ WITH RECURSIVE tree (id, depth) AS (
   UNION ALL
   SELECT c.id, t.depth + 1
   FROM process c
-  JOIN tree t ON c.parent_id = t.id
+  JOIN tree t ON c.parent_id = t.id AND likelihood(c.capture_id = :capture, 0.99)
   WHERE t.depth < 10000
 ),
 matched (connection_id, who) AS (
-  SELECT e.connection_id, e.comm || ' ' || e.pid || ' (' || string_agg(e.evidence, ', ') || ')'
+  SELECT e.connection_id, e.comm || ' ' || e.pid || ' (' || string_agg(e.evidence, ', ' ORDER BY e.evidence NULLS FIRST) || ')'
   FROM (
     SELECT cp.connection_id, coalesce(cp.comm, '?') AS comm, cp.pid, cp.evidence
     FROM tcp_connection_pid cp
     WHERE cp.capture_id = :capture
       AND (:pid IS NULL OR cp.process_id IN (SELECT id FROM tree))
-    ORDER BY cp.evidence
+    ORDER BY cp.evidence NULLS FIRST
   ) e
   GROUP BY e.connection_id, e.comm, e.pid
 )
@@ -36,21 +36,21 @@ SELECT
   c.loss_probes,
   c.states,
   (
-    SELECT string_agg(m.who, ', ')
-    FROM (SELECT DISTINCT who FROM matched WHERE connection_id = c.id ORDER BY who) m
+    SELECT string_agg(m.who, ', ' ORDER BY m.who NULLS FIRST)
+    FROM (SELECT DISTINCT who FROM matched WHERE connection_id = c.id ORDER BY who NULLS FIRST) m
   ) AS evidence,
   (
-    SELECT string_agg(o.who, ', ')
+    SELECT string_agg(o.who, ', ' ORDER BY o.who NULLS FIRST)
     FROM (
       SELECT DISTINCT coalesce(cp.comm, '?') || ' ' || cp.pid AS who
       FROM tcp_connection_pid cp
-      WHERE cp.connection_id = c.id
+      WHERE cp.connection_id = c.id AND likelihood(cp.capture_id = :capture, 0.99)
         AND :pid IS NOT NULL
         AND NOT (cp.process_id IS NOT NULL AND cp.process_id IN (SELECT id FROM tree))
-      ORDER BY who
+      ORDER BY who NULLS FIRST
     ) o
   ) AS others
 FROM tcp_connection c
 WHERE c.capture_id = :capture
   AND c.id IN (SELECT connection_id FROM matched)
-ORDER BY c.start_ts, c.first_line_id, c.id
+ORDER BY c.start_ts NULLS FIRST, c.first_line_id, c.id

@@ -9,11 +9,11 @@ WITH RECURSIVE tree (id, depth) AS (
   UNION ALL
   SELECT c.id, t.depth + 1
   FROM process c
-  JOIN tree t ON c.parent_id = t.id
+  JOIN tree t ON c.parent_id = t.id AND likelihood(c.capture_id = :capture, 0.99)
   WHERE t.depth < 10000
 ),
 -- the tree's PIDs: each tool's rows are reached through its (capture_id, pid) index
-tp (pid) AS (SELECT DISTINCT p.pid FROM tree t CROSS JOIN process p WHERE p.id = t.id)
+tp (pid) AS (SELECT DISTINCT p.pid FROM tree t CROSS JOIN process p WHERE p.id = t.id AND likelihood(p.capture_id = :capture, 0.99))
 SELECT
   strftime('%Y-%m-%dT%H:%M:%fZ', e.ts / 1e9, 'unixepoch') AS time_utc,
   e.pid,

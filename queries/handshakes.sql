@@ -21,15 +21,15 @@ SELECT
   c.rx_kb,
   c.retransmits,
   (
-    SELECT string_agg(s.who, ', ')
+    SELECT string_agg(s.who, ', ' ORDER BY s.who NULLS FIRST)
     FROM (
       SELECT DISTINCT coalesce(cp.comm, '?') || ' ' || cp.pid AS who
       FROM tcp_connection_pid cp
-      WHERE cp.connection_id = c.id
-      ORDER BY who
+      WHERE cp.connection_id = c.id AND likelihood(cp.capture_id = :capture, 0.99)
+      ORDER BY who NULLS FIRST
     ) s
   ) AS pids
 FROM tcp_connection c
 WHERE c.capture_id = :capture
   AND (:port IS NULL OR c.lport = :port OR c.rport = :port)
-ORDER BY c.start_ts, c.first_line_id, c.id
+ORDER BY c.start_ts NULLS FIRST, c.first_line_id, c.id

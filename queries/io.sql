@@ -9,11 +9,11 @@ WITH RECURSIVE tree (id, depth) AS (
   UNION ALL
   SELECT c.id, t.depth + 1
   FROM process c
-  JOIN tree t ON c.parent_id = t.id
+  JOIN tree t ON c.parent_id = t.id AND likelihood(c.capture_id = :capture, 0.99)
   WHERE t.depth < 10000
 ),
 -- the tree's PIDs: each tool's rows are reached through its (capture_id, pid) index
-tp (pid) AS (SELECT DISTINCT p.pid FROM tree t CROSS JOIN process p WHERE p.id = t.id),
+tp (pid) AS (SELECT DISTINCT p.pid FROM tree t CROSS JOIN process p WHERE p.id = t.id AND likelihood(p.capture_id = :capture, 0.99)),
 io (process_id, disk, rwbs, bytes, lat_ms) AS (
   SELECT e.process_id, e.disk, e.rwbs, e.bytes, e.lat_ms
   FROM biosnoop_event e
@@ -37,7 +37,7 @@ SELECT
   max(io.lat_ms) AS max_lat_ms,
   dl.disks
 FROM io
-JOIN process p ON p.id = io.process_id
+JOIN process p ON p.id = io.process_id AND likelihood(p.capture_id = :capture, 0.99)
 LEFT JOIN disk_list dl ON dl.process_id = io.process_id
 GROUP BY p.id, p.pid, p.comm, p.args, dl.disks
-ORDER BY bytes DESC, p.pid, p.id
+ORDER BY bytes DESC NULLS LAST, p.pid, p.id

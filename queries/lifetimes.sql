@@ -8,7 +8,7 @@ WITH RECURSIVE tree (id, depth) AS (
   UNION ALL
   SELECT c.id, t.depth + 1
   FROM process c
-  JOIN tree t ON c.parent_id = t.id
+  JOIN tree t ON c.parent_id = t.id AND likelihood(c.capture_id = :capture, 0.99)
   WHERE t.depth < 10000
 )
 SELECT
@@ -23,5 +23,5 @@ SELECT
 FROM tree t
 -- CROSS JOIN keeps the tree as the outer loop: each process is then found by its id
 CROSS JOIN process p
-WHERE p.id = t.id AND t.depth > 0
+WHERE p.id = t.id AND likelihood(p.capture_id = :capture, 0.99) AND t.depth > 0
 ORDER BY p.lifetime_s IS NULL, p.lifetime_s DESC, p.pid

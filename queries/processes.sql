@@ -19,5 +19,6 @@ SELECT
   END AS seen
 FROM process p
 WHERE p.capture_id = :capture
-  AND (:text IS NULL OR p.comm LIKE '%' || :text || '%' OR p.args LIKE '%' || :text || '%')
+  -- lower(): LIKE ignores ASCII case on SQLite only
+  AND (:text IS NULL OR lower(p.comm) LIKE '%' || lower(:text) || '%' OR lower(p.args) LIKE '%' || lower(:text) || '%')
 ORDER BY p.start_ts IS NULL, p.start_ts, p.pid

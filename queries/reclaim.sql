@@ -9,7 +9,7 @@ WITH RECURSIVE tree (id, depth) AS (
   UNION ALL
   SELECT c.id, t.depth + 1
   FROM process c
-  JOIN tree t ON c.parent_id = t.id
+  JOIN tree t ON c.parent_id = t.id AND likelihood(c.capture_id = :capture, 0.99)
   WHERE t.depth < 10000
 )
 SELECT
@@ -22,6 +22,6 @@ SELECT
   e.free_kb,
   e.process_id
 FROM drsnoop_event e
-JOIN process p ON p.id = e.process_id
+JOIN process p ON p.id = e.process_id AND likelihood(p.capture_id = :capture, 0.99)
 WHERE e.capture_id = :capture AND e.process_id IN (SELECT id FROM tree)
 ORDER BY e.ts IS NULL, e.ts, e.line_id

@@ -20,11 +20,11 @@ SELECT
       AND c.laddr = r.laddr AND c.lport = r.lport AND c.raddr = r.raddr AND c.rport = r.rport
       AND (r.ts IS NULL OR c.start_ts IS NULL OR c.start_ts <= r.ts + 2000000000)
       AND (r.ts IS NULL OR c.closed_ts IS NULL OR c.closed_ts >= r.ts - 2000000000)
-    ORDER BY c.start_ts DESC
+    ORDER BY c.start_ts DESC NULLS LAST
     LIMIT 1
   ) AS connection_id,
   r.line_id
 FROM tcpretrans_event r
 WHERE r.capture_id = :capture
   AND (:port IS NULL OR r.lport = :port OR r.rport = :port)
-ORDER BY r.mode = 'count', r.ts, r.line_id
+ORDER BY r.mode = 'count', r.ts NULLS FIRST, r.line_id

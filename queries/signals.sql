@@ -9,7 +9,7 @@ WITH RECURSIVE tree (id, depth) AS (
   UNION ALL
   SELECT c.id, t.depth + 1
   FROM process c
-  JOIN tree t ON c.parent_id = t.id
+  JOIN tree t ON c.parent_id = t.id AND likelihood(c.capture_id = :capture, 0.99)
   WHERE t.depth < 10000
 ),
 -- signals sent by the tree, or to a PID some instance of the tree has had
@@ -19,7 +19,7 @@ candidate AS (
   WHERE k.capture_id = :capture
     AND (
       k.process_id IN (SELECT id FROM tree)
-      OR k.tpid IN (SELECT p.pid FROM tree t CROSS JOIN process p WHERE p.id = t.id)
+      OR k.tpid IN (SELECT p.pid FROM tree t CROSS JOIN process p WHERE p.id = t.id AND likelihood(p.capture_id = :capture, 0.99))
     )
 ),
 -- the instance of TPID the signal went to (as src/derive/link.ts links events to
@@ -51,7 +51,7 @@ targeted AS (
           SELECT q.id
           FROM process q
           WHERE q.capture_id = k.capture_id AND q.pid = k.tpid
-          ORDER BY coalesce(q.start_ts, q.exec_ts, q.exit_ts), q.id
+          ORDER BY coalesce(q.start_ts, q.exec_ts, q.exit_ts) NULLS FIRST, q.id
           LIMIT 1
         )
       )
@@ -67,7 +67,7 @@ resolved AS (
       ELSE NULL
     END AS target_id
   FROM targeted k
-  LEFT JOIN process tp ON tp.id = k.instance_id
+  LEFT JOIN process tp ON tp.id = k.instance_id AND likelihood(tp.capture_id = :capture, 0.99)
 ),
 classified AS (
   SELECT

@@ -9,7 +9,7 @@ WITH RECURSIVE tree (id, depth) AS (
   UNION ALL
   SELECT c.id, t.depth + 1
   FROM process c
-  JOIN tree t ON c.parent_id = t.id
+  JOIN tree t ON c.parent_id = t.id AND likelihood(c.capture_id = :capture, 0.99)
   WHERE t.depth < 10000
 ),
 d AS (
@@ -17,11 +17,11 @@ d AS (
   FROM tree t
   -- CROSS JOIN keeps the tree as the outer loop: each process is then found by its id
   CROSS JOIN process p
-  WHERE p.id = t.id AND t.depth > 0
+  WHERE p.id = t.id AND likelihood(p.capture_id = :capture, 0.99) AND t.depth > 0
 ),
 -- the PIDs of the tree, to reach each tool's rows through its (capture_id, pid) index
 tp (pid) AS (
-  SELECT DISTINCT p.pid FROM tree t CROSS JOIN process p WHERE p.id = t.id
+  SELECT DISTINCT p.pid FROM tree t CROSS JOIN process p WHERE p.id = t.id AND likelihood(p.capture_id = :capture, 0.99)
 ),
 captured (format) AS (
   SELECT DISTINCT format FROM source WHERE capture_id = :capture AND format IS NOT NULL
@@ -82,7 +82,7 @@ rows (ord, sub, section, item, value, detail) AS (
       ELSE 'running past the capture end; pid ' || p.pid || ': ' || coalesce(p.args, p.comm, '?')
     END
   FROM tree t CROSS JOIN process p
-  WHERE p.id = t.id AND t.depth = 0
+  WHERE p.id = t.id AND likelihood(p.capture_id = :capture, 0.99) AND t.depth = 0
   UNION ALL
   SELECT 10, 0, 'root', 'pid ' || :pid, 'not found', 'no execsnoop/exitsnoop line of this capture names it'
   WHERE NOT EXISTS (SELECT 1 FROM tree)
@@ -109,9 +109,9 @@ rows (ord, sub, section, item, value, detail) AS (
   SELECT 30, -n, 'top spawners', comm, n, 'direct children, ' || execs || ' of them exec''d'
   FROM (
     SELECT parent.comm AS comm, count(*) AS n, sum(CASE WHEN d.seen_exec = 1 THEN 1 ELSE 0 END) AS execs
-    FROM d JOIN process parent ON parent.id = d.parent_id
+    FROM d JOIN process parent ON parent.id = d.parent_id AND likelihood(parent.capture_id = :capture, 0.99)
     GROUP BY parent.comm
-    ORDER BY n DESC, comm
+    ORDER BY n DESC, comm NULLS FIRST
     LIMIT 5
   ) s
   UNION ALL
@@ -121,7 +121,7 @@ rows (ord, sub, section, item, value, detail) AS (
     SELECT comm, count(*) AS n, coalesce(sum(lifetime_s), 0) AS total
     FROM d
     GROUP BY comm
-    ORDER BY n DESC, comm
+    ORDER BY n DESC, comm NULLS FIRST
     LIMIT 8
   ) s
   UNION ALL
@@ -191,7 +191,7 @@ rows (ord, sub, section, item, value, detail) AS (
     'handshake ms; ' || laddr || ':' || lport || ' <-> ' || raddr || ':' || rport || '; '
       || coalesce('lifetime ' || lifetime_ms || ' ms, tx ' || tx_kb || ' KB, rx ' || rx_kb || ' KB', 'no tcplife row')
       || coalesce(', ' || retransmits || ' retransmits', '')
-  FROM (SELECT conns.*, row_number() OVER (ORDER BY start_ts, first_line_id, id) AS rn FROM conns) s
+  FROM (SELECT conns.*, row_number() OVER (ORDER BY start_ts NULLS FIRST, first_line_id, id) AS rn FROM conns) s
   WHERE rn <= 10
   UNION ALL
   SELECT 70, 0, 'tcp', 'status', short, text FROM status WHERE tool = 'tcpstates' AND NOT EXISTS (SELECT 1 FROM conns)

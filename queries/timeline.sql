@@ -9,7 +9,7 @@ WITH RECURSIVE tree (id, depth) AS (
   UNION ALL
   SELECT c.id, t.depth + 1
   FROM process c
-  JOIN tree t ON c.parent_id = t.id
+  JOIN tree t ON c.parent_id = t.id AND likelihood(c.capture_id = :capture, 0.99)
   WHERE t.depth < 10000
 ),
 -- One row per event (of the tree only, when PID is given: filtered in each
@@ -22,7 +22,7 @@ ev (line_id, process_id, ts, ts_precision, tool, pid, comm, event, kind_rank) AS
   SELECT x.line_id, p.id, p.start_ts, CASE WHEN p.start_source = 'bounded' THEN p.start_precision ELSE 'derived' END,
     'process', p.pid, p.comm, 'start (fork)', 0
   FROM process p
-  JOIN exitsnoop_event x ON x.process_id = p.id
+  JOIN exitsnoop_event x ON x.process_id = p.id AND likelihood(x.capture_id = :capture, 0.99)
   WHERE +p.capture_id = :capture AND p.start_source IN ('exit_age', 'bounded') AND p.start_ts IS NOT NULL
     AND (:pid IS NULL OR p.id IN (SELECT id FROM tree))
   UNION ALL
@@ -50,7 +50,7 @@ ev (line_id, process_id, ts, ts_precision, tool, pid, comm, event, kind_rank) AS
       || coalesce(' after ' || e.age_s || 's', ''),
     3
   FROM exitsnoop_event e
-  LEFT JOIN process px ON px.id = e.process_id AND (e.tid IS NULL OR e.tid = e.pid)
+  LEFT JOIN process px ON px.id = e.process_id AND likelihood(px.capture_id = :capture, 0.99) AND (e.tid IS NULL OR e.tid = e.pid)
   WHERE +e.capture_id = :capture AND (:pid IS NULL OR e.process_id IN (SELECT id FROM tree))
   UNION ALL
   SELECT e.line_id, e.process_id, e.ts, e.ts_precision, 'tcpstates', e.pid, e.comm,
@@ -177,7 +177,7 @@ keyed AS (
     END AS sort_ts,
     coalesce(ev.pid, p.pid) AS shown_pid
   FROM ev
-  LEFT JOIN process p ON p.id = ev.process_id
+  LEFT JOIN process p ON p.id = ev.process_id AND likelihood(p.capture_id = :capture, 0.99)
 )
 SELECT
   strftime('%Y-%m-%dT%H:%M:%fZ', ts / 1e9, 'unixepoch') AS time_utc,
@@ -198,4 +198,5 @@ ORDER BY
   CASE WHEN kind_rank = 3 THEN 0 ELSE coalesce(process_id, 0) END,
   kind_rank,
   line_id
-LIMIT :limit
+-- (LIMIT -1 means all on SQLite only: the largest integer says it on both engines)
+LIMIT CASE WHEN :limit < 0 THEN 9223372036854775807 ELSE :limit END

@@ -10,7 +10,7 @@ WITH RECURSIVE tree (id, depth) AS (
   UNION ALL
   SELECT c.id, t.depth + 1
   FROM process c
-  JOIN tree t ON c.parent_id = t.id
+  JOIN tree t ON c.parent_id = t.id AND likelihood(c.capture_id = :capture, 0.99)
   WHERE t.depth < 10000
 )
 SELECT
@@ -35,5 +35,5 @@ SELECT
 FROM tree t
 -- CROSS JOIN keeps the tree as the outer loop: each process is then found by its id
 CROSS JOIN process p
-WHERE p.id = t.id
+WHERE p.id = t.id AND likelihood(p.capture_id = :capture, 0.99)
 ORDER BY t.depth, p.start_ts IS NULL, p.start_ts, p.pid, p.id

@@ -1,13 +1,17 @@
 import { QueryError } from './errors.js'
 import { loadCatalog, QUERIES_DIR, type NamedQuery } from './queries/catalog.js'
-import { bindParams, resolveCapture, runQuery, type CaptureInfo, type QueryResult, type Value } from './queries/run.js'
-import type { Store } from './store/open.js'
+import { bindParams, type CaptureInfo, type QueryResult, type Value } from './queries/run.js'
+import type { Reader } from './store/reader.js'
 
 export interface CompareOptions {
   /** Capture of side A (name); default: the most recently ingested. */
   readonly captureA?: string
   /** Capture of side B (name); default: the same as A. */
   readonly captureB?: string
+  /** Host of capture A, where several hosts share the store. */
+  readonly hostA?: string
+  /** Host of capture B; default: host A when capture B is not given, else any. */
+  readonly hostB?: string
   /** Root PID of side A. */
   readonly pidA: number
   /** Root PID of side B; default: `pidA`. */
@@ -85,8 +89,8 @@ function pickQuery(options: CompareOptions): NamedQuery {
   return q
 }
 
-function runSide(store: Store, q: NamedQuery, capture: CaptureInfo, pid: number): Row[] {
-  const result = runQuery(store, q, bindParams(q, [], { pid: String(pid) }), capture.id)
+async function runSide(reader: Reader, q: NamedQuery, capture: CaptureInfo, pid: number): Promise<Row[]> {
+  const result = await reader.runNamed(q, bindParams(q, [], { pid: String(pid) }), capture.id)
   const missing = ['section', 'item', 'value'].filter((c) => !result.columns.includes(c))
   if (missing.length) {
     throw new QueryError(
@@ -107,23 +111,26 @@ const keyOf = (r: Row): string => JSON.stringify([r.section === null ? null : St
  *
  * ### Examples
  * ```ts
- * const { rows } = compareSummaries(store, { captureA: 'before', captureB: 'after', pidA: 1442, pidB: 1501 })
+ * const { rows } = await compareSummaries(reader, { captureA: 'before', captureB: 'after', pidA: 1442, pidB: 1501 })
  * // { section: 'descendants', item: 'total', A: 128, B: 3, change: '-125 (-97.7%)' }
  * ```
  */
-export function compareSummaries(store: Store, options: CompareOptions): CompareResult {
+export async function compareSummaries(reader: Reader, options: CompareOptions): Promise<CompareResult> {
   const q = pickQuery(options)
   if (!q.params.some((p) => p.name === 'pid')) {
     throw new QueryError(`query "${q.name}" has no pid parameter, so it cannot summarise a process tree`, {
       hint: `compare needs a query with "-- @param pid integer ..." returning section, item, value (${q.path})`,
     })
   }
-  const captureA = resolveCapture(store, options.captureA)
-  const captureB = options.captureB === undefined ? captureA : resolveCapture(store, options.captureB)
+  const captureA = await reader.resolveCapture({ name: options.captureA, host: options.hostA })
+  const captureB =
+    options.captureB === undefined && options.hostB === undefined
+      ? captureA
+      : await reader.resolveCapture({ name: options.captureB ?? captureA.name, host: options.hostB ?? (options.captureB === undefined ? options.hostA : undefined) })
   const pidA = options.pidA
   const pidB = options.pidB ?? options.pidA
-  const rowsA = runSide(store, q, captureA, pidA)
-  const rowsB = runSide(store, q, captureB, pidB)
+  const rowsA = await runSide(reader, q, captureA, pidA)
+  const rowsB = await runSide(reader, q, captureB, pidB)
 
   // B's rows by key, in order; matched ones are taken from the front
   const byKey = new Map<string, Row[]>()

@@ -6,6 +6,7 @@ import { compareSummaries, describeChange } from '../src/compare.js'
 import { ingest } from '../src/ingest/ingest.js'
 import { loadCatalog, QUERIES_DIR } from '../src/queries/catalog.js'
 import { openStore, type Store } from '../src/store/open.js'
+import { sqliteReader } from '../src/store/reader.js'
 import { runCli } from './helpers/cli.js'
 import { EXECSNOOP_T_U_X_HEADER, EXITSNOOP_T_HEADER, execLine, exitLine } from './helpers/logs.js'
 
@@ -60,18 +61,18 @@ const EXPECTED = [
 ]
 
 describe('compareSummaries', () => {
-  test('joins by (section, item): A order, then B-only rows; numeric, text, new and gone changes', () => {
-    const r = compareSummaries(store, { captureA: 'before', captureB: 'after', pidA: 1000, pidB: 2000, query: mini() })
+  test('joins by (section, item): A order, then B-only rows; numeric, text, new and gone changes', async () => {
+    const r = await compareSummaries(sqliteReader(store), { captureA: 'before', captureB: 'after', pidA: 1000, pidB: 2000, query: mini() })
     expect(r.columns).toEqual(['section', 'item', 'A', 'B', 'change'])
     expect(r.rows).toEqual(EXPECTED)
     expect([r.a.capture.name, r.a.pid, r.b.capture.name, r.b.pid, r.query]).toEqual(['before', 1000, 'after', 2000, 'mini-summary'])
   })
 
-  test('by name with extra query dirs; B defaults to the capture of A, and A to the most recent capture', () => {
-    const r = compareSummaries(store, { pidA: 2000, query: 'mini-summary', queries: [FIXTURES] })
+  test('by name with extra query dirs; B defaults to the capture of A, and A to the most recent capture', async () => {
+    const r = await compareSummaries(sqliteReader(store), { pidA: 2000, query: 'mini-summary', queries: [FIXTURES] })
     expect([r.a.capture.name, r.b.capture.name, r.b.pid]).toEqual(['after', 'after', 2000])
     expect(r.rows.every((row) => row.change === '')).toBe(true)
-    const reversed = compareSummaries(store, { captureA: 'after', captureB: 'before', pidA: 2000, pidB: 1000, query: mini() })
+    const reversed = await compareSummaries(sqliteReader(store), { captureA: 'after', captureB: 'before', pidA: 2000, pidB: 1000, query: mini() })
     expect(reversed.rows.slice(0, 3).map((row) => row.change)).toEqual(['+2 (+66.7%)', '+1 (+33.3%)', '+0.53 (+252.4%)'])
     expect(reversed.rows.filter((row) => row.change === 'new' || row.change === 'gone').map((row) => [row.item, row.change])).toEqual([
       ['id', 'gone'],
@@ -79,8 +80,8 @@ describe('compareSummaries', () => {
     ])
   })
 
-  test('a root missing on one side: its rows have empty values, counts drop to 0', () => {
-    const r = compareSummaries(store, { captureA: 'before', captureB: 'after', pidA: 1000, pidB: 4242, query: mini() })
+  test('a root missing on one side: its rows have empty values, counts drop to 0', async () => {
+    const r = await compareSummaries(sqliteReader(store), { captureA: 'before', captureB: 'after', pidA: 1000, pidB: 4242, query: mini() })
     expect(r.rows.slice(0, 3).map((row) => [row.item, row.B, row.change])).toEqual([
       ['descendants', 0, '-5 (-100%)'],
       ["exec'd", null, 'changed'],
@@ -104,17 +105,17 @@ describe('compareSummaries', () => {
     expect(describeChange(2 ** 53, 2 ** 53 + 2)).toBe('+2')
   })
 
-  test('queries that are not summary-shaped are refused with a hint', () => {
-    expect(() => compareSummaries(store, { pidA: 1, query: 'captures' })).toThrow(/no pid parameter/)
-    expect(() => compareSummaries(store, { pidA: 1, query: 'descendants' })).toThrow(/compare needs section, item and value/)
-    expect(() => compareSummaries(store, { pidA: 1, query: 'nope' })).toThrow(/query "nope" not found/)
-    expect(() => compareSummaries(store, { pidA: 1, captureB: 'zzz', query: mini() })).toThrow(/capture "zzz" not found/)
+  test('queries that are not summary-shaped are refused with a hint', async () => {
+    await expect(compareSummaries(sqliteReader(store), { pidA: 1, query: 'captures' })).rejects.toThrow(/no pid parameter/)
+    await expect(compareSummaries(sqliteReader(store), { pidA: 1, query: 'descendants' })).rejects.toThrow(/compare needs section, item and value/)
+    await expect(compareSummaries(sqliteReader(store), { pidA: 1, query: 'nope' })).rejects.toThrow(/query "nope" not found/)
+    await expect(compareSummaries(sqliteReader(store), { pidA: 1, captureB: 'zzz', query: mini() })).rejects.toThrow(/capture "zzz" not found/)
   })
 
-  test('the default query: summary', () => {
+  test('the default query: summary', async () => {
     // summary ships with tracedb and is compare's default: without it, this fails
     expect(existsSync(join(QUERIES_DIR, 'summary.sql')), join(QUERIES_DIR, 'summary.sql')).toBe(true)
-    const r = compareSummaries(store, { captureA: 'before', captureB: 'after', pidA: 1000, pidB: 2000 })
+    const r = await compareSummaries(sqliteReader(store), { captureA: 'before', captureB: 'after', pidA: 1000, pidB: 2000 })
     expect(r.query).toBe('summary')
     expect(r.columns).toEqual(['section', 'item', 'A', 'B', 'change'])
     const row = (section: string, item: string) => r.rows.find((x) => x.section === section && x.item === item)

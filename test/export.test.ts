@@ -6,6 +6,7 @@ import { exportPerfetto, type TraceEvent } from '../src/export/perfetto.js'
 import { generate } from '../src/gen/generate.js'
 import { ingest } from '../src/ingest/ingest.js'
 import { openStore } from '../src/store/open.js'
+import { sqliteReader } from '../src/store/reader.js'
 import { runCli } from './helpers/cli.js'
 import { EXECSNOOP_T_U_X_HEADER, EXITSNOOP_T_HEADER, execLine, exitLine } from './helpers/logs.js'
 
@@ -63,7 +64,7 @@ describe('perfetto export', () => {
     try {
       await ingest(store, { paths: [join(dir, 'logs')], date: truth.date, tz: 'UTC' })
       const root = truth.roots.find((x) => x.name === 'sshd')!
-      const trace = await exportPerfetto(store, { captureId: 1, pid: root.pid })
+      const trace = await exportPerfetto(sqliteReader(store), { captureId: 1, pid: root.pid })
       expect(validate(trace.traceEvents)).toEqual([])
       const slices = trace.traceEvents.filter((e) => e.ph === 'X')
       const tracks = new Set(slices.map((e) => e.pid))
@@ -111,7 +112,7 @@ describe('perfetto export', () => {
     try {
       await ingest(store, { paths: [dir], date: '2026-11-28', tz: 'UTC' })
       const captureId = store.sqlite.prepare('SELECT id FROM capture').pluck().get() as number
-      const trace = await exportPerfetto(store, { captureId, pid: 100 })
+      const trace = await exportPerfetto(sqliteReader(store), { captureId, pid: 100 })
       expect(validate(trace.traceEvents)).toEqual([])
       const names = new Map(trace.traceEvents.filter((e) => e.name === 'process_name').map((e) => [e.pid, String(e.args?.name)]))
       expect([...names.values()].map((n) => n.split('  ')[0])).toEqual(['root 100', 'first 200', 'second 200', 'third 300'])

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
 import { compareSummaries } from '../src/compare.js'
+import { sqliteReader } from '../src/store/reader.js'
 import { ingest } from '../src/ingest/ingest.js'
 import { loadCatalog } from '../src/queries/catalog.js'
 import { bindParams, resolveCapture, runQuery } from '../src/queries/run.js'
@@ -183,7 +184,7 @@ describe('real before/after: the same logins without PAM (no update-motd.d)', ()
         ['tcpstates', 0],
       ])
       const pidB = Number(readFileSync(join(NOPAM, 'sshd.pid'), 'utf8').trim())
-      const { rows } = compareSummaries(s, { captureA: 'before', captureB: 'after', pidA: SSHD, pidB })
+      const { rows } = await compareSummaries(sqliteReader(s), { captureA: 'before', captureB: 'after', pidA: SSHD, pidB })
       const row = (section: string, item: string) => rows.find((r) => r.section === section && r.item === item)
       expect(row('descendants', 'total')).toMatchObject({ A: 437, B: 425, change: '-12 (-2.7%)' })
       expect(row('descendants', "exec'd")).toMatchObject({ A: 212, B: 200, change: '-12 (-5.7%)' })

@@ -10,6 +10,7 @@
  *   --runs n     runs per ingest figure (default 3)
  *   --no-watch   skip the watch measurements
  *   --no-live    skip the live measurements (watch on an ingested capture)
+ *   --no-fleet   skip the PostgreSQL figures (push to a throwaway cluster)
  *   --dir d      working directory (default $TMPDIR/tracedb-bench)
  */
 import { spawn, spawnSync } from 'node:child_process'
@@ -24,6 +25,8 @@ import { listInputFiles } from '../ingest/files.js'
 import { loadCatalog } from '../queries/catalog.js'
 import { bindParams, runQuery } from '../queries/run.js'
 import { openStore } from '../store/open.js'
+import { addPushFigures, benchCopyFloor, benchPush, fleetCluster } from './fleet.js'
+import { benchCentreReads } from './fleet-read.js'
 
 const DIST = fileURLToPath(new URL('..', import.meta.url))
 const CLI = join(DIST, 'cli', 'main.js')
@@ -377,6 +380,27 @@ async function benchWatch(): Promise<void> {
   await new Promise((ok) => child.once('exit', ok))
 }
 
+/**
+ * PostgreSQL as the centre (src/bench/fleet.ts): `tracedb push` of the
+ * ingested capture against the floor of `psql \\copy` of the same rows, on a
+ * throwaway cluster started for the section; then descendants on the centre
+ * with one host's capture and with ten, and the size on disk of both engines
+ * (src/bench/fleet-read.ts).
+ */
+async function benchFleet(n: number, db: string, truth: Truth): Promise<void> {
+  const section = `fleet at ${(n / 1000).toLocaleString('en')}k processes`
+  const cluster = await fleetCluster(add, section)
+  if (!cluster) return
+  try {
+    const floor = await benchCopyFloor(cluster, db, 'floor', join(work, 'copy-floor'))
+    const push = await benchPush(cluster, db, 'push', (a) => measure(CLI, a))
+    addPushFigures(add, section, push, floor)
+    await benchCentreReads(add, section, push.url, db, n, truth)
+  } finally {
+    cluster.stop()
+  }
+}
+
 /** CPU time (user + system) of a process so far, in ms, from /proc. */
 function cpuMsOf(pid: number | undefined): number {
   try {
@@ -542,6 +566,7 @@ for (const n of sizes) {
   const ingested = benchIngest(n, d)
   const queryMs = benchQueries(n, ingested.db, d.truth)
   if (n === sizes.at(-1)) pandas(d, ingested.ms, queryMs)
+  if (n === sizes.at(-1) && !args.includes('--no-fleet')) await benchFleet(n, ingested.db, d.truth)
   if (!args.includes('--no-live')) await benchLive(n, d, ingested.db)
 }
 if (!args.includes('--no-watch')) await benchWatch()

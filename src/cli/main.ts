@@ -11,6 +11,7 @@ import { formatsCommand } from './commands/formats.js'
 import { watchCommand } from './commands/watch.js'
 import { rebuildCommand } from './commands/rebuild.js'
 import { checkCommand } from './commands/check.js'
+import { pushCommand } from './commands/push.js'
 import { recordCommand } from './commands/record.js'
 import { exportCommand } from './commands/export.js'
 import { compareCommand } from './commands/compare.js'
@@ -48,6 +49,7 @@ Examples:
   program.addCommand(exportCommand())
   program.addCommand(compareCommand())
   program.addCommand(whyCommand())
+  program.addCommand(pushCommand())
   program.addCommand(schemaCommand())
   program.addCommand(rebuildCommand())
   program.addCommand(migrateCommand())

@@ -1,7 +1,5 @@
-import { sql } from 'kysely'
 import { FORMATS } from '../formats/index.js'
-import type { Store } from '../store/open.js'
-import { tableExists } from '../store/tables.js'
+import type { Reader } from '../store/reader.js'
 
 /**
  * Exports the process tree under a PID as Chrome trace-event JSON, which
@@ -60,36 +58,38 @@ export interface PerfettoOptions {
 /**
  * ### Examples
  * ```ts
- * const trace = await exportPerfetto(store, { captureId: 1, pid: 1442 })
+ * const reader = await openReader('tracedb.db')
+ * const trace = await exportPerfetto(reader, { captureId: 1, pid: 1442 })
  * writeFileSync('trace.json', JSON.stringify(trace))
  * ```
  */
-export async function exportPerfetto(store: Store, options: PerfettoOptions): Promise<TraceFile> {
-  const { db } = store
+export async function exportPerfetto(reader: Reader, options: PerfettoOptions): Promise<TraceFile> {
+  const at = { capture: options.captureId, pid: options.pid }
   const nodes = (
-    await sql<Node>`
-      WITH RECURSIVE tree (id, depth) AS (
-        SELECT id, 0 FROM process WHERE capture_id = ${options.captureId} AND pid = ${options.pid}
+    await reader.run(
+      `WITH RECURSIVE tree (id, depth) AS (
+        SELECT id, 0 FROM process WHERE capture_id = :capture AND pid = :pid
         UNION ALL
-        SELECT c.id, t.depth + 1 FROM process c JOIN tree t ON c.parent_id = t.id WHERE t.depth < 10000
+        SELECT c.id, t.depth + 1 FROM process c JOIN tree t ON c.parent_id = t.id AND c.capture_id = :capture WHERE t.depth < 10000
       )
       SELECT p.id, p.parent_id, t.depth, p.pid, p.ppid, p.comm, p.args, p.start_ts / 1000 AS start_us,
              p.exit_ts / 1000 AS exit_us, p.start_precision, p.exit_precision, p.lifetime_s, p.exit_code, p.signal, p.inferred, p.fork_only
-      FROM (SELECT id, max(depth) AS depth FROM tree GROUP BY id) t JOIN process p ON p.id = t.id`.execute(db)
-  ).rows
-  const bounds = await db
-    .selectFrom('log_line as l')
-    .where('l.capture_id', '=', options.captureId)
-    .select((eb) => [eb.fn.count<number>('l.id').as('lines')])
-    .executeTakeFirst()
-  const times = store.sqlite
-    .prepare(
-      `SELECT min(t) AS lo, max(t) AS hi FROM (
-         SELECT start_ts / 1000 AS t FROM process WHERE capture_id = ? UNION ALL SELECT exit_ts / 1000 FROM process WHERE capture_id = ?)`,
+      FROM (SELECT id, max(depth) AS depth FROM tree GROUP BY id) t JOIN process p ON p.id = t.id AND p.capture_id = :capture`,
+      at,
+      'export',
     )
-    .get(options.captureId, options.captureId) as { lo: number | null; hi: number | null }
-  const lo = times.lo ?? 0
-  const hi = times.hi ?? lo
+  ).rows as unknown as Node[]
+  const bounds = (await reader.run('SELECT count(*) AS lines FROM log_line WHERE capture_id = :capture', at, 'export')).rows[0]
+  const times = (
+    await reader.run(
+      `SELECT min(t) AS lo, max(t) AS hi FROM (
+         SELECT start_ts / 1000 AS t FROM process WHERE capture_id = :capture UNION ALL SELECT exit_ts / 1000 FROM process WHERE capture_id = :capture) b`,
+      at,
+      'export',
+    )
+  ).rows[0] as { lo: number | null; hi: number | null } | undefined
+  const lo = times?.lo ?? 0
+  const hi = times?.hi ?? lo
 
   // depth-first order, children by start time
   const kids = new Map<number | null, Node[]>()
@@ -147,15 +147,17 @@ export async function exportPerfetto(store: Store, options: PerfettoOptions): Pr
   for (const f of FORMATS) {
     if (f.name === 'exitsnoop') continue
     const table = `${f.name}_event`
-    if (byId.size === 0 || !tableExists(store.sqlite, table)) continue
+    if (byId.size === 0 || !(await reader.hasTable(table))) continue
     const ids = [...byId.keys()]
     for (let i = 0; i < ids.length; i += 500) {
       const chunk = ids.slice(i, i + 500)
-      const rows = store.sqlite
-        .prepare(
-          `SELECT *, ts / 1000 AS ts_us FROM ${table} WHERE capture_id = ? AND ts IS NOT NULL AND process_id IN (${chunk.map(() => '?').join(',')})`,
-        )
-        .all(options.captureId, ...chunk) as Record<string, unknown>[]
+      const params: Record<string, number> = { capture: options.captureId }
+      chunk.forEach((id, k) => (params[`p${String(k)}`] = id))
+      const { rows } = await reader.run(
+        `SELECT e.*, e.ts / 1000 AS ts_us FROM ${table} e WHERE e.capture_id = :capture AND e.ts IS NOT NULL AND e.process_id IN (${chunk.map((_, k) => `:p${String(k)}`).join(',')}) ORDER BY e.process_id, e.line_id`,
+        params,
+        'export',
+      )
       for (const r of rows) {
         const us = r.ts_us as number
         const n = byId.get(r.process_id as number)
@@ -186,7 +188,7 @@ export async function exportPerfetto(store: Store, options: PerfettoOptions): Pr
       capture_id: options.captureId,
       root_pid: options.pid,
       processes: ordered.length,
-      capture_lines: bounds?.lines ?? 0,
+      capture_lines: Number(bounds?.lines ?? 0),
       time_origin_utc: new Date(origin / 1000).toISOString(),
     },
   }

@@ -46,7 +46,7 @@ export async function ingest(store: Store, options: IngestOptions): Promise<Inge
   const captureName = options.capture ?? defaultCaptureName(options.paths)
   const warnings: string[] = []
   const meta = readCaptureJson(options.paths, warnings)
-  const captureId = ensureCapture(store.sqlite, captureName, date ?? meta?.date, tz ?? meta?.tz, meta?.text)
+  const captureId = ensureCapture(store.sqlite, captureName, date ?? meta?.date, tz ?? meta?.tz, meta?.text, options.host ?? meta?.hostname)
   const capture = store.sqlite
     .prepare('SELECT clock_date, clock_tz FROM capture WHERE id = ?')
     .get(captureId) as { clock_date: string | null; clock_tz: string | null }

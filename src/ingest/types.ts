@@ -18,6 +18,8 @@ export interface IngestOptions {
   readonly date?: string
   /** Time zone of the wall-clock times; default: this machine's. */
   readonly tz?: string
+  /** The host the logs were recorded on; default: capture.json's hostname. */
+  readonly host?: string
   /** Derive process instances after reading (default true). */
   readonly derive?: boolean
   /** Called after each batch, for progress displays. */

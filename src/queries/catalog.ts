@@ -29,6 +29,20 @@ export interface NamedQuery {
   readonly render: 'table' | 'tree' | 'sections'
   readonly sql: string
   readonly path: string
+  /**
+   * The same query written for another engine where the dialects differ
+   * (`queries/postgres/NAME.sql`); its header equals this one's.
+   */
+  readonly variants?: Readonly<Partial<Record<Dialect, { readonly sql: string; readonly path: string }>>>
+}
+
+/** Engines that may have their own variant of a query, in a sub-directory of that name. */
+export const DIALECTS = ['postgres'] as const
+export type Dialect = (typeof DIALECTS)[number]
+
+/** The SQL of `query` for `engine`: its variant when it has one, else the portable file. */
+export function sqlFor(query: NamedQuery, engine: string): string {
+  return query.variants?.[engine as Dialect]?.sql ?? query.sql
 }
 
 /**
@@ -132,14 +146,55 @@ export function coerce(value: string, type: ParamType, param: string, query: str
   return n
 }
 
-function walk(dir: string): string[] {
+function walk(dir: string, top = true): string[] {
   const out: string[] = []
   for (const name of readdirSync(dir).sort()) {
     const full = join(dir, name)
-    if (statSync(full).isDirectory()) out.push(...walk(full))
-    else if (name.endsWith('.sql')) out.push(full)
+    // queries/postgres/ holds variants, not queries of their own
+    if (statSync(full).isDirectory()) {
+      if (!(top && (DIALECTS as readonly string[]).includes(name))) out.push(...walk(full, false))
+    } else if (name.endsWith('.sql')) out.push(full)
   }
   return out
+}
+
+/** The header as a comparable text: name, description, parameters, rendering. */
+function headerOf(q: NamedQuery): string {
+  return JSON.stringify([q.name, q.description, q.params, q.render])
+}
+
+/**
+ * Attaches `DIR/postgres/*.sql` to the queries of the same name. A variant
+ * must say the same as the portable file (name, description, parameters,
+ * rendering): users read `query NAME --help` from the portable one.
+ */
+function loadVariants(dir: string, catalog: Map<string, NamedQuery>): void {
+  for (const dialect of DIALECTS) {
+    const sub = join(dir, dialect)
+    let files: string[]
+    try {
+      if (!statSync(sub).isDirectory()) continue
+      files = walk(sub, false)
+    } catch {
+      continue
+    }
+    for (const file of files) {
+      const fallback = relative(sub, file).replace(/\.sql$/, '').split('\\').join('/')
+      const v = parseQuery(readFileSync(file, 'utf8'), file, fallback)
+      const base = catalog.get(v.name)
+      if (!base) {
+        throw new QueryError(`query variant "${v.name}" (${file}) has no portable query of that name`, {
+          hint: `write ${join(dir, `${v.name}.sql`)} first: a ${dialect} variant only replaces the SQL of an existing query`,
+        })
+      }
+      if (headerOf(base) !== headerOf(v)) {
+        throw new QueryError(`query variant "${v.name}" (${file}) has a header that differs from ${base.path}`, {
+          hint: 'copy the -- @name, @description, @param and @render lines of the portable file unchanged',
+        })
+      }
+      catalog.set(v.name, { ...base, variants: { ...base.variants, [dialect]: { sql: v.sql, path: file } } })
+    }
+  }
 }
 
 /**
@@ -161,6 +216,7 @@ export function loadCatalog(dirs: readonly string[] = [QUERIES_DIR]): Map<string
       const q = parseQuery(readFileSync(file, 'utf8'), file, fallback)
       catalog.set(q.name, q)
     }
+    loadVariants(dir, catalog)
   }
   return catalog
 }

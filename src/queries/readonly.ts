@@ -1,5 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3'
 import { QueryError } from '../errors.js'
+import { usedParams } from './catalog.js'
 
 /**
  * `tracedb sql` without `--write` runs on a read-only connection, but SQLite
@@ -121,7 +122,9 @@ function checkPragma(statement: string): void {
 function checkProgram(sqlite: BetterSqlite3.Database, statement: string, label: string): void {
   let program: { opcode: string; p4: unknown }[]
   try {
-    program = sqlite.prepare(`EXPLAIN ${statement}`).all() as { opcode: string; p4: unknown }[]
+    // EXPLAIN needs every named parameter bound; the values do not change the program
+    const unbound = Object.fromEntries([...usedParams(statement)].map((name) => [name, null]))
+    program = sqlite.prepare(`EXPLAIN ${statement}`).all(unbound) as { opcode: string; p4: unknown }[]
   } catch (cause) {
     throw new QueryError(`tracedb sql is read-only: cannot check that ${label} only reads: ${(cause as Error).message}`, {
       cause,

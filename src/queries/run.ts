@@ -1,5 +1,6 @@
 import { QueryError } from '../errors.js'
 import type { Store } from '../store/open.js'
+import { tableColumns } from '../store/tables.js'
 import { coerce, usedParams, type NamedQuery } from './catalog.js'
 
 export type Value = string | number | bigint | Buffer | null
@@ -13,27 +14,35 @@ export interface QueryResult {
 export interface CaptureInfo {
   readonly id: number
   readonly name: string
+  /** The host it was recorded on, where the store knows it. */
+  readonly host?: string | null
 }
 
-/** The capture named `name`, or the most recently ingested one. */
-export function resolveCapture(store: Store, name?: string): CaptureInfo {
-  if (name !== undefined) {
-    const row = store.sqlite.prepare('SELECT id, name FROM capture WHERE name = ?').get(name) as CaptureInfo | undefined
-    if (!row) {
-      const known = store.sqlite.prepare('SELECT name FROM capture ORDER BY id').pluck().all() as string[]
-      throw new QueryError(`capture "${name}" not found`, {
-        hint: known.length ? `known captures: ${known.join(', ')}` : 'ingest a directory first: tracedb ingest DIR',
-      })
-    }
-    return row
+/**
+ * The capture named `name` (recorded on `host`, when given), or the most
+ * recently updated one (on `host`).
+ */
+export function resolveCapture(store: Store, name?: string, host?: string): CaptureInfo {
+  const hasHost = tableColumns(store.sqlite, 'capture').has('host')
+  if (host !== undefined && !hasHost) {
+    throw new QueryError(`--host ${host}: this database does not record hosts yet`, {
+      hint: `run tracedb migrate --db ${store.path} (it adds capture.host), or leave out --host`,
+    })
   }
+  const cols = hasHost ? 'id, name, host' : 'id, name'
+  const where = [name === undefined ? '' : 'name = :name', host === undefined ? '' : 'host = :host'].filter(Boolean)
   const row = store.sqlite
-    .prepare('SELECT id, name FROM capture ORDER BY updated_at DESC, id DESC LIMIT 1')
-    .get() as CaptureInfo | undefined
-  if (!row) {
+    .prepare(`SELECT ${cols} FROM capture ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY updated_at DESC, id DESC LIMIT 1`)
+    .get({ ...(name === undefined ? {} : { name }), ...(host === undefined ? {} : { host }) }) as CaptureInfo | undefined
+  if (row) return row
+  if (name === undefined && host === undefined) {
     throw new QueryError('the database has no captures yet', { hint: 'ingest logs first: tracedb ingest DIR' })
   }
-  return row
+  const known = store.sqlite.prepare(`SELECT ${hasHost ? "coalesce(host, '?') || ':' || name" : 'name'} FROM capture ORDER BY id`).pluck().all() as string[]
+  const what = name === undefined ? `on host "${host ?? ''}"` : host === undefined ? `"${name}"` : `"${name}" on host "${host}"`
+  throw new QueryError(`capture ${what} not found`, {
+    hint: known.length ? `known captures${hasHost ? ' (host:name)' : ''}: ${known.join(', ')}` : 'ingest a directory first: tracedb ingest DIR',
+  })
 }
 
 /**

@@ -61,9 +61,45 @@ function migrationDocs(): Map<string, { table: string; columns: Map<string, stri
   return docs
 }
 
+/**
+ * A table or view's entry with what its columns mean, from the migrations
+ * and the format modules (the same words on every engine).
+ */
+export function columnDocs(
+  name: string,
+  type: 'table' | 'view',
+  columns: readonly { name: string; type: string }[],
+  docs: ReturnType<typeof migrationDocs> = cachedDocs(),
+): SchemaEntry {
+  const format = FORMATS.find((f) => `${f.name}_event` === name)
+  const doc = docs.get(name)
+  return {
+    name,
+    type,
+    description: format ? `${format.title}. ${format.description}` : (doc?.table ?? ''),
+    columns: columns.map((c) => ({
+      name: c.name,
+      type: c.type,
+      description:
+        (format
+          ? (COMMON_EVENT_DOCS[c.name as (typeof EVENT_COLUMNS)[number]] ??
+            (() => {
+              const col = format.columns.find((fc) => fc.name === c.name)
+              return col ? `${col.description}${col.unit ? ` (${col.unit})` : ''}` : ''
+            })())
+          : doc?.columns.get(c.name)) ?? '',
+    })),
+  }
+}
+
+let docsCache: ReturnType<typeof migrationDocs> | undefined
+function cachedDocs(): ReturnType<typeof migrationDocs> {
+  docsCache ??= migrationDocs()
+  return docsCache
+}
+
 /** Tables and views of the database with column meanings (`tracedb schema`). */
 export function describeSchema(store: Store): SchemaEntry[] {
-  const docs = migrationDocs()
   const objects = store.sqlite
     .prepare(
       "SELECT name, type FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '\\_%' ESCAPE '\\' ORDER BY type, name",
@@ -74,24 +110,6 @@ export function describeSchema(store: Store): SchemaEntry[] {
       name: string
       type: string
     }[]
-    const format = FORMATS.find((f) => `${f.name}_event` === name)
-    const doc = docs.get(name)
-    return {
-      name,
-      type,
-      description: format ? `${format.title}. ${format.description}` : (doc?.table ?? ""),
-      columns: info.map((c) => ({
-        name: c.name,
-        type: c.type,
-        description:
-          (format
-            ? (COMMON_EVENT_DOCS[c.name as (typeof EVENT_COLUMNS)[number]] ??
-              (() => {
-                const col = format.columns.find((fc) => fc.name === c.name)
-                return col ? `${col.description}${col.unit ? ` (${col.unit})` : ''}` : ''
-              })())
-            : doc?.columns.get(c.name)) ?? '',
-      })),
-    }
+    return columnDocs(name, type, info)
   })
 }

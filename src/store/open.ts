@@ -34,6 +34,19 @@ export interface Store {
 }
 
 /**
+ * Refuses a PostgreSQL URL where a SQLite file is needed: tracedb ingests
+ * and derives into the local file only; PostgreSQL is read (`--db URL`) and
+ * filled by `tracedb push`.
+ */
+export function assertLocalStore(path: string): void {
+  if (/^postgres(ql)?:\/\//i.test(path)) {
+    throw new DatabaseError(`${path.replace(/:[^:@/]*@/, ':***@')}: this command needs a local SQLite file`, {
+      hint: 'ingest, watch and record into a SQLite --db and ship it with tracedb push --to URL; the reading commands (query, sql, schema, export, compare, check) take --db URL',
+    })
+  }
+}
+
+/**
  * Opens a tracedb database. A writable open creates the file and applies
  * pending migrations (the caller holds the writer lock: see lock.ts). A
  * read-only open never changes the file: a database that needs migrating is
@@ -41,6 +54,7 @@ export interface Store {
  * without the writer lock.
  */
 export function openStore(path: string, options: OpenOptions = {}): Store {
+  assertLocalStore(path)
   const sqlite = connect(path, options)
   try {
     if (options.readonly) refusePending(sqlite, path)

@@ -19,6 +19,8 @@ export interface CaptureTable {
   clock_date: string | null
   clock_tz: string | null
   meta: string | null
+  uid: string | null
+  host: string | null
 }
 
 export interface SourceTable {
@@ -149,6 +151,14 @@ export interface DeriveStateTable {
   derived_through: number
 }
 
+/** Changes to rows a push may have shipped (migrations/0044_push_log.sql). */
+export interface PushLogTable {
+  seq: Generated<number>
+  capture_id: number
+  tbl: string
+  key: number
+}
+
 /** Surrogate ids, handed out once. */
 export interface IdSequenceTable {
   name: string
@@ -176,12 +186,13 @@ export interface Database {
   tcp_connection_pid: TcpConnectionPidTable
   derive_state: DeriveStateTable
   id_sequence: IdSequenceTable
+  push_log: PushLogTable
   [formatTable: `${string}_event`]: FormatEventTable
 }
 
 /** Column names of the core tables, in migration order (checked by a test). */
 export const CORE_COLUMNS = {
-  capture: ['id', 'name', 'created_at', 'updated_at', 'clock_date', 'clock_tz', 'meta'],
+  capture: ['id', 'name', 'created_at', 'updated_at', 'clock_date', 'clock_tz', 'meta', 'uid', 'host'],
   source: [
     'id', 'capture_id', 'path', 'dev', 'ino', 'fingerprint', 'committed_offset', 'committed_lines',
     'size_seen', 'mtime_ms', 'format', 'variant', 'flags', 'parser_state', 'last_record_line_id',
@@ -207,6 +218,7 @@ export const CORE_COLUMNS = {
   tcp_connection_pid: ['connection_id', 'capture_id', 'pid', 'comm', 'evidence', 'ts', 'process_id'],
   derive_state: ['capture_id', 'derived_through'],
   id_sequence: ['name', 'next_id'],
+  push_log: ['seq', 'capture_id', 'tbl', 'key'],
 } as const satisfies { [T in keyof Omit<Database, `${string}_event`>]: readonly (keyof Database[T])[] }
 
 /** The common leading columns of every `<format>_event` table, in order. */

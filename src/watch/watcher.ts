@@ -16,6 +16,8 @@ export interface WatchOptions {
   readonly capture?: string
   readonly date?: string
   readonly tz?: string
+  /** The host the logs come from (default: capture.json's hostname). */
+  readonly host?: string
   /** How often file sizes are compared, as a safety net for lost change events (ms). */
   readonly sweepIntervalMs?: number
   /** Use polling instead of inotify (network file systems). */
@@ -100,7 +102,7 @@ export class Watcher {
     const warnings: string[] = []
     // like ingest: capture.json (tracedb record) says when and where the logs were written
     const meta = readCaptureJson([this.#dir], warnings)
-    const captureId = ensureCapture(sqlite, this.#captureName, date ?? meta?.date, tz ?? meta?.tz, meta?.text)
+    const captureId = ensureCapture(sqlite, this.#captureName, date ?? meta?.date, tz ?? meta?.tz, meta?.text, this.#options.host ?? meta?.hostname)
     const capture = sqlite.prepare('SELECT clock_date, clock_tz FROM capture WHERE id = ?').get(captureId) as {
       clock_date: string | null
       clock_tz: string | null
@@ -132,7 +134,7 @@ export class Watcher {
     // end) is kept with the capture: it anchors relative clocks
     if (this.#ctx) {
       const meta = readCaptureJson([this.#dir], this.#ctx.warnings)
-      if (meta) ensureCapture(this.#store.sqlite, this.#captureName, undefined, undefined, meta.text)
+      if (meta) ensureCapture(this.#store.sqlite, this.#captureName, undefined, undefined, meta.text, this.#options.host ?? meta.hostname)
     }
     for (const f of listInputFiles([this.#dir])) this.#dirty.add(f.path)
     this.#kick()
@@ -220,7 +222,7 @@ export class Watcher {
     // end) is kept with the capture: it anchors relative clocks
     if (this.#ctx) {
       const meta = readCaptureJson([this.#dir], this.#ctx.warnings)
-      if (meta) ensureCapture(this.#store.sqlite, this.#captureName, undefined, undefined, meta.text)
+      if (meta) ensureCapture(this.#store.sqlite, this.#captureName, undefined, undefined, meta.text, this.#options.host ?? meta.hostname)
     }
     for (const f of listInputFiles([this.#dir])) this.#dirty.add(f.path)
     await this.#drain(true)

@@ -11,6 +11,7 @@ import { FORMATS } from '../../src/formats/index.js'
 import { loadCatalog } from '../../src/queries/catalog.js'
 import { bindParams, resolveCapture, runQuery, type Value } from '../../src/queries/run.js'
 import { openStore, type Store } from '../../src/store/open.js'
+import { sqliteReader } from '../../src/store/reader.js'
 import { canonicalDump } from '../helpers/canonical.js'
 
 /**
@@ -190,7 +191,7 @@ function timelineSpans(store: Store): Span[] {
 
 /** The scripts' [start, exit] (µs from the trace's origin) from the export's process slices. */
 async function exportSpans(store: Store): Promise<Span[]> {
-  const trace = await exportPerfetto(store, { captureId: resolveCapture(store).id, pid: RUN_PARTS })
+  const trace = await exportPerfetto(sqliteReader(store), { captureId: resolveCapture(store).id, pid: RUN_PARTS })
   const slices = trace.traceEvents.filter((e) => e.ph === 'X' && e.cat === 'process')
   return SCRIPTS.map((name) => {
     const s = slices.filter((e) => e.name === name).sort((a, b) => a.ts! - b.ts!)[0]!

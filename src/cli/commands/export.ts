@@ -2,34 +2,33 @@ import { Command, Option } from 'commander'
 import { writeFileSync } from 'node:fs'
 import { QueryError, UsageError } from '../../errors.js'
 import { exportPerfetto } from '../../export/perfetto.js'
-import { resolveCapture } from '../../queries/run.js'
-import { openStore } from '../../store/open.js'
-import { dbOption, type CommonFlags } from '../common.js'
+import { openReader } from '../../store/reader.js'
+import { captureOptions, dbOption, type CommonFlags } from '../common.js'
 import { escapeControls } from '../sanitize.js'
 
 interface ExportFlags extends CommonFlags {
   format: 'perfetto'
   out?: string
   capture?: string
+  host?: string
 }
 
 export function exportCommand(): Command {
   return dbOption(
-    new Command('export')
+    captureOptions(new Command('export'), 'capture')
       .description(
         'Export the process tree under PID as a timeline: Chrome trace-event JSON that ui.perfetto.dev and chrome://tracing open (one track per process instance, lifetimes, execs, exits and every other tool\'s events).',
       )
       .argument('<pid>', 'root process ID')
       .addOption(new Option('-f, --format <format>', 'output format').choices(['perfetto']).default('perfetto'))
       .option('-o, --out <file>', 'write to FILE instead of stdout')
-      .option('-c, --capture <name>', 'capture (default: the most recently ingested)')
       .addHelpText('after', '\nExample:\n  $ tracedb export 1442 --out login.json   # then open login.json in ui.perfetto.dev'),
   ).action(async (pidText: string, flags: ExportFlags) => {
     if (!/^\d+$/.test(pidText)) throw new UsageError(`PID must be a number, got "${pidText}"`)
-    const store = openStore(flags.db, { readonly: true })
+    const reader = await openReader(flags.db)
     try {
-      const capture = resolveCapture(store, flags.capture)
-      const trace = await exportPerfetto(store, { captureId: capture.id, pid: Number(pidText) })
+      const capture = await reader.resolveCapture({ name: flags.capture, host: flags.host })
+      const trace = await exportPerfetto(reader, { captureId: capture.id, pid: Number(pidText) })
       if (trace.metadata.processes === 0) {
         throw new QueryError(`no process with PID ${pidText} in capture "${capture.name}"`, {
           hint: `list some with: tracedb query processes --capture ${capture.name}`,
@@ -43,7 +42,7 @@ export function exportCommand(): Command {
         process.stdout.write(json + '\n')
       }
     } finally {
-      store.close()
+      await reader.close()
     }
   })
 }

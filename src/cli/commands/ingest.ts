@@ -15,6 +15,7 @@ interface IngestFlags extends CommonFlags {
   json?: boolean
   progress?: boolean
   follow?: boolean
+  host?: string
 }
 
 function describe(f: FileReport): string {
@@ -37,6 +38,7 @@ export function ingestCommand(): Command {
       .option('-c, --capture <name>', 'capture name (default: the directory name)')
       .option('--date <YYYY-MM-DD>', 'date of the wall-clock times in the logs (default: each file\'s modification date)')
       .option('--tz <zone>', 'time zone of the wall-clock times, IANA name or +HH:MM (default: this machine\'s)')
+      .option('--host <name>', 'the host the logs were recorded on (default: capture.json\'s hostname); tells captures apart on a shared PostgreSQL (tracedb push)')
       .option('--json', 'print the report as JSON')
       .option('-f, --follow', 'after reading, keep following the directory like `tracedb watch`')
       .option('--no-progress', 'no progress bar on a terminal')
@@ -59,6 +61,7 @@ Examples:
         ...(flags.capture !== undefined ? { capture: flags.capture } : {}),
         ...(flags.date !== undefined ? { date: flags.date } : {}),
         ...(flags.tz !== undefined ? { tz: flags.tz } : {}),
+        ...(flags.host !== undefined ? { host: flags.host } : {}),
         onProgress: (p) => {
           if (!showProgress || p.bytesTotal < 8 << 20) return
           if (!bar) {
@@ -104,7 +107,11 @@ Examples:
     }
     if (flags.follow) {
       if (paths.length !== 1) throw new UsageError('--follow takes exactly one directory', { hint: 'tracedb ingest --follow ./logs' })
-      await runWatch(paths[0] ?? '.', { db: flags.db, ...(flags.capture !== undefined ? { capture: flags.capture } : {}) })
+      await runWatch(paths[0] ?? '.', {
+        db: flags.db,
+        ...(flags.capture !== undefined ? { capture: flags.capture } : {}),
+        ...(flags.host !== undefined ? { host: flags.host } : {}),
+      })
     }
   })
 }

@@ -1,15 +1,16 @@
 import { Command } from 'commander'
 import { QueryError } from '../../errors.js'
-import { loadCatalog, QUERIES_DIR, type NamedQuery } from '../../queries/catalog.js'
+import { loadCatalog, QUERIES_DIR, usedParams, type NamedQuery } from '../../queries/catalog.js'
 import { bindParams } from '../../queries/run.js'
 import { openReader } from '../../store/reader.js'
-import { dbOption, isTty, type CommonFlags } from '../common.js'
+import { captureOptions, dbOption, isTty, type CommonFlags } from '../common.js'
 import { outputFormat, render, toTable } from '../output.js'
 import { escapeControls, escapeLines } from '../sanitize.js'
 
 interface QueryFlags extends CommonFlags {
   list?: boolean
   capture?: string
+  host?: string
   param: string[][]
   queries: string[]
   json?: boolean
@@ -29,7 +30,12 @@ export function queryHelp(q: NamedQuery): string {
     }
     lines.push('')
   }
-  lines.push('Options: --capture NAME, --json, --csv, --db FILE', `Source: ${q.path}`)
+  const fleet = !usedParams(q.sql).has('capture')
+  lines.push(
+    fleet ? 'Options: --json, --csv, --db FILE|URL (reads every capture)' : 'Options: --capture NAME, --host H, --json, --csv, --db FILE|URL',
+    `Source: ${q.path}`,
+  )
+  for (const [engine, v] of Object.entries(q.variants ?? {})) lines.push(`${engine[0]?.toUpperCase() ?? ''}${engine.slice(1)} variant: ${v.path}`)
   return lines.join('\n') + '\n'
 }
 
@@ -39,7 +45,8 @@ export function queryCommand(): Command {
     .argument('[name]', 'query name, see --list')
     .argument('[args...]', 'the query\'s parameters, in order')
     .option('-l, --list', 'list the named queries with their descriptions')
-    .option('-c, --capture <name>', 'capture to query (default: the most recently ingested)')
+  captureOptions(cmd, 'capture to query')
+  cmd
     .option(
       '-p, --param <name-value...>',
       'set a parameter by name: -p pid 1442 (repeatable)',
@@ -63,7 +70,9 @@ Examples:
   $ tracedb query --list
   $ tracedb query descendants 1442
   $ tracedb query tree 1442 --capture before
-  $ tracedb query descendants -p pid 1442 --json`,
+  $ tracedb query descendants -p pid 1442 --json
+  $ tracedb query descendants 1442 --db postgres://tracedb@db/tracedb --host bastion-3 --capture logs
+  $ tracedb query hosts --db postgres://tracedb@db/tracedb`,
     )
   return dbOption(cmd).action(async (name: string | undefined, args: string[], flags: QueryFlags) => {
     const catalog = loadCatalog([QUERIES_DIR, ...flags.queries])
@@ -105,13 +114,14 @@ Examples:
     const params = bindParams(q, args, named)
     const reader = await openReader(flags.db)
     try {
-      const capture = await reader.resolveCapture({ name: flags.capture })
-      const result = await reader.runNamed(q, params, capture.id)
+      // a fleet query (no :capture) reads every capture: none to pick
+      const capture = usedParams(q.sql).has('capture') ? await reader.resolveCapture({ name: flags.capture, host: flags.host }) : undefined
+      const result = await reader.runNamed(q, params, capture?.id ?? null)
       const format = outputFormat(flags, q.render)
       const color = isTty(process.stdout)
       process.stdout.write(render(result, format, color))
       if (result.rows.length === 0 && format !== 'json' && format !== 'csv') {
-        process.stderr.write(`no rows in capture "${escapeControls(capture.name)}"\n`)
+        process.stderr.write(capture ? `no rows in capture "${escapeControls(capture.name)}"\n` : 'no rows\n')
       }
     } finally {
       await reader.close()

@@ -7,6 +7,9 @@ import { dbOption, writerLock, type CommonFlags } from '../common.js'
 import { mkdirSync } from 'node:fs'
 import { localDateOf, localTimeZone } from '../../ingest/clock.js'
 import { escapeControls, escapeLines } from '../sanitize.js'
+import { UsageError } from '../../errors.js'
+import type { LivePusher } from '../../push/live.js'
+import { livePusher, stopPusher } from './watch.js'
 
 /** `15s`, `2m`, `500ms`, `1h` → milliseconds. */
 export function parseDuration(text: string): number {
@@ -23,6 +26,8 @@ interface RecordFlags extends CommonFlags {
   bccTools?: string
   cgroup?: string
   watch?: boolean
+  host?: string
+  push?: string
 }
 
 export function recordCommand(): Command {
@@ -37,6 +42,8 @@ export function recordCommand(): Command {
       .option('--bcc-tools <dir>', 'a bcc tools/ directory to take the Python tools from')
       .option('--cgroup <dir>', 'a cgroup v2 directory: execsnoop, exitsnoop and biosnoop (libbpf) trace only its processes, e.g. a workload on a shared machine; the other tools trace everything')
       .option('-w, --watch', 'ingest live into --db while recording (without --watch, an explicit --db gets the capture when recording ends)')
+      .option('--host <name>', 'the host name stored with the capture (default: this machine\'s, as capture.json says)')
+      .option('--push <url>', 'with --watch: also ship the capture to a shared PostgreSQL (postgres://…) as it is ingested; recording goes on when it cannot be reached')
       .addHelpText(
         'after',
         `
@@ -51,12 +58,16 @@ Examples:
   $ sudo tracedb record ./logs --duration 30s
   $ sudo tracedb record ./logs --tools execsnoop,exitsnoop,tcpstates --watch
   $ sudo tracedb record ./logs --db incident.db      # ingested when it ends
+  $ sudo tracedb record ./logs --watch --push postgres://tracedb@central/fleet
   $ tracedb ingest ./logs && tracedb query --list`,
       ),
   ).action(async (dir: string, flags: RecordFlags, command: Command) => {
     // `--db X` on the command line says where the capture goes; the default
     // (./tracedb.db or $TRACEDB_DB) alone does not make record write a database
     const ingestAfter = !flags.watch && command.getOptionValueSource('db') === 'cli'
+    if (flags.push !== undefined && !flags.watch) {
+      throw new UsageError('--push ships what --watch ingests: add --watch', { hint: 'tracedb record ./logs --watch --push postgres://HOST/DB' })
+    }
     let interrupted: () => void = () => undefined
     const stopSignal = new Promise<void>((ok) => (interrupted = ok))
     process.once('SIGINT', () => interrupted())
@@ -69,12 +80,25 @@ Examples:
       // the tools print this machine's local time, today: say so, as capture.json will
       const tz = localTimeZone()
       const date = localDateOf(tz, Date.now()).date
-      watcher = new Watcher(store, { dir, date, tz, onWarning: (w) => process.stderr.write(`warning: ${escapeControls(w)}\n`) })
+      let pusher: LivePusher | undefined
+      watcher = new Watcher(store, {
+        dir,
+        date,
+        tz,
+        ...(flags.host !== undefined ? { host: flags.host } : {}),
+        onWarning: (w) => process.stderr.write(`warning: ${escapeControls(w)}\n`),
+        onReport: () => pusher?.kick(),
+      })
       // the directory must exist before it is watched
       mkdirSync(dir, { recursive: true })
       await watcher.start()
+      if (flags.push !== undefined && watcher.captureId !== undefined) {
+        pusher = livePusher(flags.db, flags.push, watcher.captureId)
+        pusher.kick()
+      }
       closeWatch = async () => {
         await watcher?.stop()
+        await stopPusher(pusher, flags.db, flags.push)
         store.close()
         lock.release()
       }
@@ -101,17 +125,17 @@ Examples:
     } finally {
       await closeWatch?.()
     }
-    if (ingestAfter) await ingestRecording(dir, flags.db)
+    if (ingestAfter) await ingestRecording(dir, flags.db, flags.host)
   })
 }
 
 /** `record DIR --db X`: the finished capture goes into X, as `tracedb ingest DIR --db X` would put it. */
-async function ingestRecording(dir: string, db: string): Promise<void> {
+async function ingestRecording(dir: string, db: string, host: string | undefined): Promise<void> {
   try {
     const lock = await writerLock(db)
     const store = openStore(db)
     try {
-      const report = await ingest(store, { paths: [dir] })
+      const report = await ingest(store, { paths: [dir], ...(host !== undefined ? { host } : {}) })
       const sum = (key: 'lines' | 'records' | 'bad'): number => report.files.reduce((n, f) => n + f[key], 0)
       process.stdout.write(
         escapeLines(

@@ -1,8 +1,6 @@
 import { Command } from 'commander'
-import { existsSync } from 'node:fs'
 import pc from 'picocolors'
-import { describeSchema } from '../../store/describe.js'
-import { openStore } from '../../store/open.js'
+import { openSchemaReader } from '../../store/reader.js'
 import { dbOption, isTty, type CommonFlags } from '../common.js'
 import { UsageError } from '../../errors.js'
 
@@ -16,11 +14,11 @@ export function schemaCommand(): Command {
       .description('List the tables and views with what each column means (for the sqlite3 shell and `tracedb sql`).')
       .argument('[name]', 'only this table or view')
       .option('--json', 'print as JSON'),
-  ).action((name: string | undefined, flags: SchemaFlags) => {
+  ).action(async (name: string | undefined, flags: SchemaFlags) => {
     // a reader: never migrates the file (without one, the schema tracedb would create)
-    const store = existsSync(flags.db) ? openStore(flags.db, { readonly: true }) : openStore(':memory:')
+    const reader = await openSchemaReader(flags.db)
     try {
-      let entries = describeSchema(store)
+      let entries = await reader.describe()
       if (name !== undefined) {
         entries = entries.filter((e) => e.name === name)
         if (entries.length === 0) throw new UsageError(`no table or view "${name}"`, { hint: 'run `tracedb schema` to list them' })
@@ -41,7 +39,7 @@ export function schemaCommand(): Command {
       }
       process.stdout.write(out.join('\n'))
     } finally {
-      store.close()
+      await reader.close()
     }
   })
 }
