@@ -27,7 +27,8 @@ export async function connectCentre(url: string, options: { migrate?: boolean } 
   if (!/^postgres(ql)?:\/\//i.test(url)) {
     throw new InputError(`"${url}" is not a PostgreSQL URL`, { hint: 'give --to postgres://USER@HOST:PORT/DATABASE' })
   }
-  const client = new pg.Client({ connectionString: url, application_name: 'tracedb' })
+  // a centre that does not answer (a host that drops packets) fails in seconds, not at the OS's TCP timeout
+  const client = new pg.Client({ connectionString: url, application_name: 'tracedb', connectionTimeoutMillis: 15_000 })
   // a server that goes away mid-push is reported by the query that fails; this keeps it from being thrown as well
   client.on('error', () => undefined)
   try {

@@ -62,10 +62,11 @@ Examples:
         }
         const out: string[] = []
         for (const r of reports) {
-          const rows = Object.values(r.rows).reduce((a, b) => a + b, 0)
+          // source rows (a few per capture, their offsets) are sent on every push
+          const rows = Object.entries(r.rows).reduce((a, [t, n]) => (t === 'source' ? a : a + n), 0)
           out.push(
             escapeControls(
-              `capture "${r.capture}" (uid ${r.uid}): ${rows === 0 ? 'up to date' : `${String(rows)} rows, ${(r.bytes / 1e6).toFixed(1)} MB`} in ${r.seconds.toFixed(2)} s`,
+              `capture "${r.capture}" (uid ${r.uid}): ${rows === 0 ? 'up to date' : `${String(rows)} rows (${String(r.rows.log_line ?? 0)} lines), ${(r.bytes / 1e6).toFixed(1)} MB`} in ${r.seconds.toFixed(2)} s`,
             ),
           )
         }
