@@ -6,6 +6,8 @@ import { ingest } from '../src/ingest/ingest.js'
 import { openStore, type Store } from '../src/store/open.js'
 import { openReader } from '../src/store/reader.js'
 import { why, type WhyResult } from '../src/why/index.js'
+import { exportPerfetto } from '../src/export/perfetto.js'
+import { loadCatalog } from '../src/queries/catalog.js'
 
 /**
  * The two example captures of "ssh login takes 1–2 s: why?"
@@ -189,6 +191,68 @@ describe('the motd scripts', () => {
       // and no two of them overlap by more than that
       const ends = scripts.map((x) => Number(x.exit_ts))
       for (let i = 1; i < scripts.length; i++) expect(Number(scripts[i]!.start_ts)).toBeGreaterThanOrEqual(ends[i - 1]! - 10e6)
+    }
+  })
+})
+
+/** Each script's [start, exit] in ms, as a reader of the output sees them, in start order. */
+interface Span {
+  readonly name: string
+  readonly start: number
+  readonly exit: number
+}
+
+function expectOneAfterAnother(spans: readonly Span[], where: string): void {
+  expect(spans.map((x) => x.name)).toEqual(SCRIPTS)
+  for (let i = 1; i < spans.length; i++) {
+    const prev = spans[i - 1]!
+    const next = spans[i]!
+    // starts after the previous one exits, within 10 ms either way
+    expect(Math.abs(next.start - prev.exit), `${where}: ${prev.name} -> ${next.name}`).toBeLessThanOrEqual(10)
+    expect(next.start, `${where}: ${next.name} starts before ${prev.name} has run`).toBeGreaterThan(prev.start)
+  }
+}
+
+describe('ssh-motd: the scripts come out one after another where a person looks', () => {
+  test('in `query timeline` (each script\'s exec and exit rows)', async () => {
+    const reader = await openReader(motd.db)
+    try {
+      const capture = await reader.resolveCapture()
+      const timeline = loadCatalog().get('timeline')!
+      for (const session of sessions(motd)) {
+        const rp = runParts(motd, session)[0]!
+        const { rows } = await reader.runNamed(timeline, { pid: rp.pid, limit: -1 }, capture.id)
+        const spans = SCRIPTS.map((name) => {
+          const pidOf = rows.find((r) => r.tool === 'execsnoop' && String(r.event).includes(`/etc/update-motd.d/${name}`))
+          expect(pidOf, `${name} exec in the timeline of run-parts ${String(rp.pid)}`).toBeDefined()
+          const exit = rows.find((r) => r.tool === 'exitsnoop' && r.pid === pidOf!.pid)
+          expect(exit, `${name} exit`).toBeDefined()
+          return { name, start: Date.parse(String(pidOf!.time_utc)), exit: Date.parse(String(exit!.time_utc)) }
+        })
+        expectOneAfterAnother(spans, `timeline of session ${String(session.pid)}`)
+      }
+    } finally {
+      await reader.close()
+    }
+  })
+
+  test('in `export` (the scripts\' process slices)', async () => {
+    const reader = await openReader(motd.db)
+    try {
+      const capture = await reader.resolveCapture()
+      for (const session of sessions(motd)) {
+        const rp = runParts(motd, session)[0]!
+        const trace = await exportPerfetto(reader, { captureId: capture.id, pid: rp.pid })
+        const slices = trace.traceEvents.filter((e) => e.ph === 'X' && e.cat === 'process')
+        const spans = SCRIPTS.map((name) => {
+          const s = slices.find((e) => typeof e.args?.args === 'string' && e.args.args === `/etc/update-motd.d/${name}`)
+          expect(s, `${name} slice in the export of run-parts ${String(rp.pid)}`).toBeDefined()
+          return { name, start: s!.ts! / 1000, exit: (s!.ts! + s!.dur!) / 1000 }
+        })
+        expectOneAfterAnother(spans, `export of session ${String(session.pid)}`)
+      }
+    } finally {
+      await reader.close()
     }
   })
 })
