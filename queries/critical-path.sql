@@ -20,15 +20,15 @@ listener (id) AS (
       r.inferred = 1
       OR EXISTS (
         SELECT 1 FROM process c
-        WHERE c.parent_id = r.id AND c.comm = r.comm
-          AND EXISTS (SELECT 1 FROM process g WHERE g.parent_id = c.id)
+        WHERE likelihood(c.capture_id = :capture, 0.99) AND c.parent_id = r.id AND c.comm = r.comm
+          AND EXISTS (SELECT 1 FROM process g WHERE likelihood(g.capture_id = :capture, 0.99) AND g.parent_id = c.id)
       )
       -- or two exec'd children with children of their own run the same command line
       -- (a server whose per-connection program is another one: sshd-session)
       OR EXISTS (
         SELECT 1 FROM process c
-        WHERE c.parent_id = r.id AND c.seen_exec = 1 AND c.args IS NOT NULL
-          AND EXISTS (SELECT 1 FROM process g WHERE g.parent_id = c.id)
+        WHERE likelihood(c.capture_id = :capture, 0.99) AND c.parent_id = r.id AND c.seen_exec = 1 AND c.args IS NOT NULL
+          AND EXISTS (SELECT 1 FROM process g WHERE likelihood(g.capture_id = :capture, 0.99) AND g.parent_id = c.id)
         GROUP BY c.args
         HAVING count(*) >= 2
       )
@@ -38,20 +38,20 @@ listener (id) AS (
 session (id, level) AS (
   SELECT id, 0 FROM root
   UNION ALL
-  SELECT c.id, 1 FROM listener l JOIN process c ON c.parent_id = l.id
+  SELECT c.id, 1 FROM listener l JOIN process c ON likelihood(c.capture_id = :capture, 0.99) AND c.parent_id = l.id
 ),
 -- each session's window: its lifetime; an unknown start or exit is the capture's first or last instant
 sw (sid, level, s0, s1) AS MATERIALIZED (
   SELECT s.id, s.level, coalesce(p.start_ts, b.cs),
     CASE WHEN coalesce(p.exit_ts, b.ce) < coalesce(p.start_ts, b.cs) THEN coalesce(p.start_ts, b.cs) ELSE coalesce(p.exit_ts, b.ce) END
-  FROM session s JOIN process p ON p.id = s.id CROSS JOIN bounds b
+  FROM session s JOIN process p ON likelihood(p.capture_id = :capture, 0.99) AND p.id = s.id CROSS JOIN bounds b
 ),
 -- every process of each session's tree, with the session's direct child it descends from (head)
 m (sid, id, parent_id, head, depth) AS (
   SELECT sid, sid, sid, sid, 0 FROM sw
   UNION ALL
   SELECT m.sid, c.id, c.parent_id, CASE WHEN m.depth = 0 THEN c.id ELSE m.head END, m.depth + 1
-  FROM m JOIN process c ON c.parent_id = m.id
+  FROM m JOIN process c ON likelihood(c.capture_id = :capture, 0.99) AND c.parent_id = m.id
   WHERE m.depth < 10000
 ),
 -- lifetimes clipped to the session's window; unknown start or exit = the window's edge
@@ -62,7 +62,7 @@ iv (sid, id, parent_id, head, depth, a, b) AS MATERIALIZED (
     SELECT m.sid, m.id, m.parent_id, m.head, m.depth,
       CASE WHEN coalesce(p.start_ts, w.s0) < w.s0 THEN w.s0 WHEN coalesce(p.start_ts, w.s0) > w.s1 THEN w.s1 ELSE coalesce(p.start_ts, w.s0) END AS a,
       CASE WHEN coalesce(p.exit_ts, w.s1) > w.s1 THEN w.s1 WHEN coalesce(p.exit_ts, w.s1) < w.s0 THEN w.s0 ELSE coalesce(p.exit_ts, w.s1) END AS b
-    FROM m JOIN process p ON p.id = m.id JOIN sw w ON w.sid = m.sid
+    FROM m JOIN process p ON likelihood(p.capture_id = :capture, 0.99) AND p.id = m.id JOIN sw w ON w.sid = m.sid
   ) x
 ),
 -- every (ancestor, descendant) pair of each session's tree, below the session
@@ -70,7 +70,7 @@ cl (sid, anc, id, depth) AS MATERIALIZED (
   SELECT sid, id, id, 0 FROM iv WHERE depth > 0
   UNION ALL
   SELECT cl.sid, cl.anc, c.id, cl.depth + 1
-  FROM cl JOIN process c ON c.parent_id = cl.id
+  FROM cl JOIN process c ON likelihood(c.capture_id = :capture, 0.99) AND c.parent_id = cl.id
   WHERE cl.depth < 10000
 ),
 -- each subtree's lifetimes, clipped to the lifetime of the subtree's parent
@@ -131,6 +131,6 @@ SELECT
   path.ns
 FROM path
 JOIN sw w ON w.sid = path.sid
-JOIN process sp ON sp.id = w.sid
-JOIN process p ON p.id = path.id
+JOIN process sp ON likelihood(sp.capture_id = :capture, 0.99) AND sp.id = w.sid
+JOIN process p ON likelihood(p.capture_id = :capture, 0.99) AND p.id = path.id
 ORDER BY w.level, sp.start_ts, w.sid, path.step

@@ -20,15 +20,15 @@ listener (id) AS (
       r.inferred = 1
       OR EXISTS (
         SELECT 1 FROM process c
-        WHERE c.parent_id = r.id AND c.comm = r.comm
-          AND EXISTS (SELECT 1 FROM process g WHERE g.parent_id = c.id)
+        WHERE likelihood(c.capture_id = :capture, 0.99) AND c.parent_id = r.id AND c.comm = r.comm
+          AND EXISTS (SELECT 1 FROM process g WHERE likelihood(g.capture_id = :capture, 0.99) AND g.parent_id = c.id)
       )
       -- or two exec'd children with children of their own run the same command line
       -- (a server whose per-connection program is another one: sshd-session)
       OR EXISTS (
         SELECT 1 FROM process c
-        WHERE c.parent_id = r.id AND c.seen_exec = 1 AND c.args IS NOT NULL
-          AND EXISTS (SELECT 1 FROM process g WHERE g.parent_id = c.id)
+        WHERE likelihood(c.capture_id = :capture, 0.99) AND c.parent_id = r.id AND c.seen_exec = 1 AND c.args IS NOT NULL
+          AND EXISTS (SELECT 1 FROM process g WHERE likelihood(g.capture_id = :capture, 0.99) AND g.parent_id = c.id)
         GROUP BY c.args
         HAVING count(*) >= 2
       )
@@ -38,20 +38,20 @@ listener (id) AS (
 session (id, level) AS (
   SELECT id, 0 FROM root
   UNION ALL
-  SELECT c.id, 1 FROM listener l JOIN process c ON c.parent_id = l.id
+  SELECT c.id, 1 FROM listener l JOIN process c ON likelihood(c.capture_id = :capture, 0.99) AND c.parent_id = l.id
 ),
 -- each session's window: its lifetime; an unknown start or exit is the capture's first or last instant
 sw (sid, level, s0, s1) AS MATERIALIZED (
   SELECT s.id, s.level, coalesce(p.start_ts, b.cs),
     CASE WHEN coalesce(p.exit_ts, b.ce) < coalesce(p.start_ts, b.cs) THEN coalesce(p.start_ts, b.cs) ELSE coalesce(p.exit_ts, b.ce) END
-  FROM session s JOIN process p ON p.id = s.id CROSS JOIN bounds b
+  FROM session s JOIN process p ON likelihood(p.capture_id = :capture, 0.99) AND p.id = s.id CROSS JOIN bounds b
 ),
 -- every process of each session's tree, with the session's direct child it descends from (head)
 m (sid, id, parent_id, head, depth) AS (
   SELECT sid, sid, sid, sid, 0 FROM sw
   UNION ALL
   SELECT m.sid, c.id, c.parent_id, CASE WHEN m.depth = 0 THEN c.id ELSE m.head END, m.depth + 1
-  FROM m JOIN process c ON c.parent_id = m.id
+  FROM m JOIN process c ON likelihood(c.capture_id = :capture, 0.99) AND c.parent_id = m.id
   WHERE m.depth < 10000
 ),
 -- lifetimes clipped to the session's window; unknown start or exit = the window's edge
@@ -62,7 +62,7 @@ iv (sid, id, parent_id, head, depth, a, b) AS MATERIALIZED (
     SELECT m.sid, m.id, m.parent_id, m.head, m.depth,
       CASE WHEN coalesce(p.start_ts, w.s0) < w.s0 THEN w.s0 WHEN coalesce(p.start_ts, w.s0) > w.s1 THEN w.s1 ELSE coalesce(p.start_ts, w.s0) END AS a,
       CASE WHEN coalesce(p.exit_ts, w.s1) > w.s1 THEN w.s1 WHEN coalesce(p.exit_ts, w.s1) < w.s0 THEN w.s0 ELSE coalesce(p.exit_ts, w.s1) END AS b
-    FROM m JOIN process p ON p.id = m.id JOIN sw w ON w.sid = m.sid
+    FROM m JOIN process p ON likelihood(p.capture_id = :capture, 0.99) AND p.id = m.id JOIN sw w ON w.sid = m.sid
   ) x
 ),
 -- the intervals to unite: each direct child's subtree (grp = head), and all of them together (grp = sid)
@@ -93,7 +93,7 @@ across (comm, sessions, ns, n) AS (
   SELECT p.comm, count(DISTINCT z.sid), CAST(sum(coalesce(c.ns, 0)) AS BIGINT), CAST(sum(z.n) AS BIGINT)
   FROM sizes z
   JOIN sw w ON w.sid = z.sid AND w.level = 1
-  JOIN process p ON p.id = z.head
+  JOIN process p ON likelihood(p.capture_id = :capture, 0.99) AND p.id = z.head
   LEFT JOIN cov c ON c.sid = z.sid AND c.grp = z.head
   GROUP BY p.comm
 ),
@@ -106,7 +106,7 @@ rows (sid, rank, kind, id, label, ns, processes, sessions) AS (
   SELECT z.sid,
     row_number() OVER (PARTITION BY z.sid ORDER BY coalesce(c.ns, 0) DESC, p.start_ts, z.head),
     'subtree', z.head, CAST(NULL AS TEXT), coalesce(c.ns, 0), z.n, CAST(NULL AS BIGINT)
-  FROM sizes z JOIN process p ON p.id = z.head LEFT JOIN cov c ON c.sid = z.sid AND c.grp = z.head
+  FROM sizes z JOIN process p ON likelihood(p.capture_id = :capture, 0.99) AND p.id = z.head LEFT JOIN cov c ON c.sid = z.sid AND c.grp = z.head
   UNION ALL
   -- the session's time with none of its children running
   SELECT w.sid, CAST(NULL AS BIGINT), 'itself', w.sid, CAST(NULL AS TEXT), (w.s1 - w.s0) - coalesce(c.ns, 0), 1, CAST(NULL AS BIGINT)
@@ -150,7 +150,7 @@ SELECT
   r.ns
 FROM rows r
 JOIN sw w ON w.sid = r.sid
-JOIN process sp ON sp.id = w.sid
-LEFT JOIN process p ON p.id = r.id
+JOIN process sp ON likelihood(sp.capture_id = :capture, 0.99) AND sp.id = w.sid
+LEFT JOIN process p ON likelihood(p.capture_id = :capture, 0.99) AND p.id = r.id
 ORDER BY w.level, sp.start_ts, w.sid,
   CASE r.kind WHEN 'session' THEN 0 WHEN 'subtree' THEN 1 WHEN 'itself' THEN 2 ELSE 3 END, r.rank
