@@ -60,6 +60,15 @@ opens AS (
   SELECT e.* FROM opensnoop_event e WHERE e.capture_id = :capture AND e.pid IS NULL AND e.tid IN (SELECT pid FROM tp) AND e.process_id IN (SELECT id FROM tree)
 ),
 signals AS (SELECT e.* FROM killsnoop_event e WHERE e.capture_id = :capture AND e.pid IN (SELECT pid FROM tp) AND e.process_id IN (SELECT id FROM tree)),
+-- the seed method: following execsnoop's PPIDs alone, from PID (PIDs, not instances)
+ex_edge AS MATERIALIZED (
+  SELECT DISTINCT ppid, pid FROM execsnoop_event WHERE capture_id = :capture AND ppid IS NOT NULL AND pid IS NOT NULL
+),
+ex_reach (pid) AS (
+  SELECT CAST(:pid AS bigint)
+  UNION
+  SELECT e.pid FROM ex_reach r JOIN ex_edge e ON e.ppid = r.pid
+),
 conns AS MATERIALIZED (
   SELECT c.*
   FROM tcp_connection c
@@ -70,9 +79,14 @@ conns AS MATERIALIZED (
     )
 ),
 rows (ord, sub, section, item, value, detail) AS (
-  -- the root: every instance of PID in the capture
-  SELECT 10, p.id, 'root', p.comm, to_jsonb(p.lifetime_s),
-    CASE WHEN p.seen_exit = 1 THEN 'lifetime s; pid ' ELSE 'running past the capture end; pid ' END || p.pid || ': ' || coalesce(p.args, p.comm)
+  -- the root: every instance of PID in the capture; one never seen itself (only
+  -- as its children's parent) was running before the capture started
+  SELECT 10, p.id, 'root', coalesce(p.comm, 'pid ' || p.pid), to_jsonb(p.lifetime_s),
+    CASE
+      WHEN p.inferred = 1 THEN 'pid ' || p.pid || ', started before the capture (seen only as its children''s parent)'
+      WHEN p.seen_exit = 1 THEN 'lifetime s; pid ' || p.pid || ': ' || coalesce(p.args, p.comm)
+      ELSE 'running past the capture end; pid ' || p.pid || ': ' || coalesce(p.args, p.comm, '?')
+    END
   FROM tree t CROSS JOIN process p
   WHERE p.id = t.id AND likelihood(p.capture_id = :capture, 0.99) AND t.depth = 0
   UNION ALL
@@ -90,6 +104,10 @@ rows (ord, sub, section, item, value, detail) AS (
   SELECT 20, 5, 'descendants', 'still running at the end', to_jsonb(sum(CASE WHEN seen_exit = 0 AND inferred = 0 THEN 1 ELSE 0 END)), 'no exit seen' FROM d
   UNION ALL
   SELECT 20, 6, 'descendants', 'max depth', to_jsonb(max(depth)), 'levels below the root' FROM d
+  UNION ALL
+  SELECT 20, 8, 'descendants', 'via execsnoop PPIDs', to_jsonb(count(*)),
+    'of ' || (SELECT count(*) FROM d) || ': reached by following execsnoop''s PPIDs alone; the rest never exec''d or hang below a fork without exec'
+  FROM d WHERE d.pid IN (SELECT pid FROM ex_reach WHERE pid <> :pid)
   UNION ALL
   SELECT 20, 7, 'descendants', 'total lifetime s', to_jsonb(round(sum(lifetime_s), 3)), 'sum of the lifetimes of exited descendants' FROM d
   UNION ALL
