@@ -82,7 +82,7 @@ describe.skipIf(pgTest.skip)(`named queries on SQLite and PostgreSQL${pgTest.rea
   const stores = new Map<string, Store>()
   const readers = new Map<string, Reader>()
   let url = ''
-  let centre: Reader
+  let centre = undefined as unknown as Reader
 
   beforeAll(async () => {
     url = await pgTest.database()
@@ -116,7 +116,8 @@ describe.skipIf(pgTest.skip)(`named queries on SQLite and PostgreSQL${pgTest.rea
   }, 120_000)
 
   afterAll(async () => {
-    await centre.close()
+    // centre is unset when beforeAll failed: the cluster must still be stopped (usePostgres)
+    if (centre !== undefined) await centre.close()
     for (const s of stores.values()) s.close()
     rmSync(dir, { recursive: true, force: true })
   })
