@@ -7,17 +7,10 @@ import pg from 'pg'
 import { DatabaseError, InputError } from '../errors.js'
 import { migratePostgres } from '../store/postgres/migrate.js'
 import { pushCapture, type PushOptions, type PushReport } from './push.js'
+import { redactUrl } from '../store/postgres/url.js'
 
-/** A URL fit to print: without its password. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url)
-    if (u.password) u.password = '***'
-    return u.toString()
-  } catch {
-    return url.replace(/:[^:@/]*@/, ':***@')
-  }
-}
+export { redactUrl }
+
 
 /**
  * Connects to the centre and brings its schema up to date (a centre is

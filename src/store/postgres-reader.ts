@@ -17,19 +17,10 @@ import type { CaptureFilter, Params, Reader } from './reader.js'
 import type { SchemaEntry } from './describe.js'
 import { columnDocs } from './describe.js'
 import { loadPgMigrations, pendingPostgres } from './postgres/migrate.js'
+import { redactUrl } from './postgres/url.js'
 
 const { Pool, types } = pg
 
-/** The URL without its password, fit to print. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url)
-    if (u.password) u.password = '***'
-    return u.toString()
-  } catch {
-    return url.replace(/:[^:@/]*@/, ':***@')
-  }
-}
 
 const int8 = (text: string): number | bigint => {
   const n = Number(text)
